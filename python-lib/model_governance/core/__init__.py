@@ -1,0 +1,1 @@
+"""Pure governance logic: no database, network, file or clock access happens here."""
