@@ -17,7 +17,7 @@ from typing import Any
 
 from model_governance.core import workflow as wf
 from model_governance.core.audit import ChainVerification
-from model_governance.core.checks import CheckResult, History, run_gate_checks
+from model_governance.core.checks import CheckResult, History, RollbackDrill, run_gate_checks
 from model_governance.core.errors import (
     AuthorizationError,
     ConflictError,
@@ -53,7 +53,7 @@ class GovernanceService:
         self.policy = policy
         self.clock = clock
 
-    # Registration and submission ---------------------------------------------------
+    # Registration and submission
 
     def register(self, evidence: Evidence, *, actor: str) -> VersionRecord:
         """Record a model version and its evidence; a duplicate is refused."""
@@ -62,10 +62,12 @@ class GovernanceService:
             tx.ensure_model(evidence, now)
             tx.insert_version(evidence, actor, now)
             tx.append_event(
-                actor=actor, action="version.registered", entity=_version_entity(evidence),
+                actor=actor,
+                action="version.registered",
+                entity=_version_entity(evidence),
                 payload={"fingerprint": evidence.fingerprint, "tag": evidence.semantic_tag},
                 at=now,
-            )  # fmt: skip
+            )
         log.info("registered %s %s", evidence.model_id, evidence.version)
         return self.ledger.get_version(evidence.model_id, evidence.version)
 
@@ -78,18 +80,34 @@ class GovernanceService:
         with self.ledger.transaction() as tx:
             qid = tx.next_qualification_id()
             q = wf.Qualification(
-                qid, model_id, version, actor, record.fingerprint, self.policy.content_hash,
+                qid,
+                model_id,
+                version,
+                actor,
+                record.fingerprint,
+                self.policy.content_hash,
                 checks=checks,
-            )  # fmt: skip
+            )
             tx.insert_qualification(
-                q, project_key=record.evidence.project_key,
-                policy_version=self.policy.version, at=now,
-            )  # fmt: skip
+                q,
+                project_key=record.evidence.project_key,
+                policy_version=self.policy.version,
+                at=now,
+            )
             tx.insert_checks(qid, checks, policy_hash=self.policy.content_hash, at=now)
-            self._append(tx, actor, "qualification.submitted", q, now, {
-                "fingerprint": q.fingerprint, "policy_version": self.policy.version,
-                "policy_hash": q.policy_hash, "semantic_tag": record.evidence.semantic_tag,
-            })  # fmt: skip
+            self._append(
+                tx,
+                actor,
+                "qualification.submitted",
+                q,
+                now,
+                {
+                    "fingerprint": q.fingerprint,
+                    "policy_version": self.policy.version,
+                    "policy_hash": q.policy_hash,
+                    "semantic_tag": record.evidence.semantic_tag,
+                },
+            )
             self._append(tx, actor, "checks.recorded", q, now, _checks_payload(checks))
         log.info("submitted %s %s as %s", model_id, version, qid)
         return Submission(self.ledger.get_qualification(qid), checks)
@@ -109,7 +127,7 @@ class GovernanceService:
             self._persist(tx, q, step, actor, now)
         return self.ledger.get_qualification(qualification_id)
 
-    # Review --------------------------------------------------------------------------
+    # Review
 
     def sign(
         self,
@@ -183,7 +201,7 @@ class GovernanceService:
             self._persist(tx, q, step, principal.user, now)
         return step.qualification
 
-    # Gate ----------------------------------------------------------------------------
+    # Gate
 
     def gate(
         self, model_id: str, version: str, *, actor: str, current: Evidence | None = None
@@ -201,10 +219,17 @@ class GovernanceService:
             decision = wf.GateDecision(
                 False, (f"model {model_id} version {version} is not registered",)
             )
-        self._record(actor, "gate.evaluated", ("version", f"{model_id}/{version}"), {
-            "is_open": decision.is_open, "reasons": list(decision.reasons),
-            "qualification_id": decision.qualification_id, "fingerprint": fingerprint,
-        })  # fmt: skip
+        self._record(
+            actor,
+            "gate.evaluated",
+            ("version", f"{model_id}/{version}"),
+            {
+                "is_open": decision.is_open,
+                "reasons": list(decision.reasons),
+                "qualification_id": decision.qualification_id,
+                "fingerprint": fingerprint,
+            },
+        )
         return decision
 
     def require_open_gate(
@@ -219,14 +244,20 @@ class GovernanceService:
         """The approved qualification, or :class:`GateClosedError` with every reason."""
         decision = self.gate(model_id, version, actor=actor, current=current)
         if not decision.is_open:
-            self._record(actor, "gate.refused", ("version", f"{model_id}/{version}"), {
-                "action": action, "reasons": list(decision.reasons),
-            })  # fmt: skip
+            self._record(
+                actor,
+                "gate.refused",
+                ("version", f"{model_id}/{version}"),
+                {
+                    "action": action,
+                    "reasons": list(decision.reasons),
+                },
+            )
             raise GateClosedError(action, decision.reasons)
         assert decision.qualification_id is not None  # noqa: S101 - an open gate names it
         return self.ledger.get_qualification(decision.qualification_id)
 
-    # Audit ---------------------------------------------------------------------------
+    # Audit
 
     def verify_audit(self) -> ChainVerification:
         """Walk the whole audit chain."""
@@ -235,10 +266,45 @@ class GovernanceService:
     def history_for(self, evidence: Evidence) -> History:
         """What the ledger knows about the model beyond the evidence."""
         entity = _version_entity(evidence)
-        actions = tuple(e.action for e in self.ledger.iter_events(entity=entity))
-        return History(now=self.clock(), recorded_actions=actions)
+        return History(
+            now=self.clock(),
+            evaluations=tuple(self.ledger.evaluations_for(evidence.model_id)),
+            approved_bundles=tuple(self.ledger.approved_bundles(evidence.project_key)),
+            rollback_drills=tuple(self.ledger.rollback_drills(evidence.model_id)),
+            recorded_actions=tuple(e.action for e in self.ledger.iter_events(entity=entity)),
+            is_chain_intact=self.ledger.verify().is_intact,
+        )
 
-    # Internals -----------------------------------------------------------------------
+    def record_rollback_drill(
+        self, model_id: str, version: str, *, actor: str, is_passed: bool, target: str, note: str
+    ) -> RollbackDrill:
+        """Record a rehearsal of the rollback path (redeploy ``target`` or undeploy)."""
+        record = self.ledger.get_version(model_id, version)
+        now = self.clock()
+        drill = RollbackDrill(performed_at=now, is_passed=is_passed, target_bundle=target)
+        with self.ledger.transaction() as tx:
+            tx.insert_drill(
+                drill,
+                model_id=model_id,
+                project_key=record.evidence.project_key,
+                actor=actor,
+                note=note,
+            )
+            tx.append_event(
+                actor=actor,
+                action="rollback.drilled",
+                entity=_version_entity(record.evidence),
+                payload={
+                    "passed": is_passed,
+                    "target": target,
+                    "note": note,
+                    "policy_hash": self.policy.content_hash,
+                },
+                at=now,
+            )
+        return drill
+
+    # Internals
 
     def _refuse_open_duplicate(self, model_id: str, version: str) -> None:
         existing = self.ledger.latest_qualification(model_id, version)
@@ -265,21 +331,39 @@ class GovernanceService:
             self._append(tx, actor, event.action, step.qualification, now, event.payload)
 
     def _append(
-        self, tx: LedgerTransaction, actor: str, action: str, q: wf.Qualification,
-        now: datetime, payload: dict[str, Any],
-    ) -> None:  # fmt: skip
-        full = {**payload, "model_id": q.model_id, "version": q.version,
-                "policy_hash": self.policy.content_hash}  # fmt: skip
-        tx.append_event(actor=actor, action=action, entity=("qualification", q.qualification_id),
-                        payload=full, at=now)  # fmt: skip
+        self,
+        tx: LedgerTransaction,
+        actor: str,
+        action: str,
+        q: wf.Qualification,
+        now: datetime,
+        payload: dict[str, Any],
+    ) -> None:
+        full = {
+            **payload,
+            "model_id": q.model_id,
+            "version": q.version,
+            "policy_hash": self.policy.content_hash,
+        }
+        tx.append_event(
+            actor=actor,
+            action=action,
+            entity=("qualification", q.qualification_id),
+            payload=full,
+            at=now,
+        )
 
     def _record(
         self, actor: str, action: str, entity: tuple[str, str], payload: dict[str, Any]
     ) -> None:
         with self.ledger.transaction() as tx:
-            tx.append_event(actor=actor, action=action, entity=entity,
-                            payload={**payload, "policy_hash": self.policy.content_hash},
-                            at=self.clock())  # fmt: skip
+            tx.append_event(
+                actor=actor,
+                action=action,
+                entity=entity,
+                payload={**payload, "policy_hash": self.policy.content_hash},
+                at=self.clock(),
+            )
 
     @contextmanager
     def _audited_refusal(
@@ -288,8 +372,12 @@ class GovernanceService:
         try:
             yield
         except (AuthorizationError, ConflictError) as exc:
-            self._record(actor, action, ("qualification", q.qualification_id),
-                         {**payload, "reason": str(exc)})  # fmt: skip
+            self._record(
+                actor,
+                action,
+                ("qualification", q.qualification_id),
+                {**payload, "reason": str(exc)},
+            )
             raise
 
 
@@ -298,8 +386,12 @@ def _version_entity(evidence: Evidence) -> tuple[str, str]:
 
 
 def _checks_payload(checks: tuple[CheckResult, ...]) -> dict[str, Any]:
-    return {"checks": [{"check_id": c.check_id, "status": c.status.value,
-                        "is_blocking": c.is_blocking} for c in checks]}  # fmt: skip
+    return {
+        "checks": [
+            {"check_id": c.check_id, "status": c.status.value, "is_blocking": c.is_blocking}
+            for c in checks
+        ]
+    }
 
 
 __all__ = ["Clock", "GovernanceService", "Submission", "utc_now"]

@@ -90,6 +90,10 @@ class Policy:
         ("sensitive_data", "audit_trail"), "checks no one may waive", allow_empty=True
     )
     allow_undefined_checks: bool = field(default=False, metadata={"kind": "bool"})
+    require_fairness_evidence: bool = field(default=True, metadata={"kind": "bool"})
+    required_audit_actions: tuple[str, ...] = _names(
+        ("version.registered",), "audit events a version needs before review"
+    )
     bundles_kept: int = _int(3, 1, 100, "approved bundles kept on the deployer")
     canary_share: float = _num(0.10, 0.01, 0.5, "share of traffic sent to a canary")
     status_interval_hours: float = _num(6.0, 0.25, 168.0, "status publishing interval")

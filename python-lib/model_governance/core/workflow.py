@@ -288,12 +288,16 @@ def revoke(q: Qualification, policy: Policy, principal: Principal, *, reason: st
 
 def outstanding(q: Qualification, policy: Policy) -> tuple[str, ...]:
     """Everything that keeps ``q`` from approval, in words a reviewer understands."""
-    problems = [f"{role_label(r)} sign-off missing" for r in policy.required_roles
-                if q.signoff_for(r) is None]  # fmt: skip
+    problems = [
+        f"{role_label(r)} sign-off missing"
+        for r in policy.required_roles
+        if q.signoff_for(r) is None
+    ]
     problems += [
-        f"{role_label(s.role)} rejected: {s.comment}" for s in q.signoffs
+        f"{role_label(s.role)} rejected: {s.comment}"
+        for s in q.signoffs
         if s.decision is Decision.REJECT
-    ]  # fmt: skip
+    ]
     for check in q.checks:
         if check.is_blocking_problem and q.waiver_for(check.check_id) is None:
             if check.status is CheckStatus.ERROR and policy.allow_undefined_checks:
@@ -350,8 +354,9 @@ def _check_signer(q: Qualification, policy: Policy, principal: Principal, role: 
         )
     if role not in principal.roles:
         raise AuthorizationError(
-            f"{principal.user} does not hold the {role_label(role)} role; ask an administrator "
-            f"to add them to a group mapped to {role} in the policy's role_groups."
+            f"{principal.user} does not hold the {role_label(role)} role; an administrator "
+            f"grants {role} through the policy's role_groups (DSS groups) or the local "
+            "users file."
         )
     if principal.user == q.submitter:
         raise AuthorizationError(

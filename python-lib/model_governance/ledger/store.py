@@ -23,7 +23,12 @@ from sqlalchemy.pool import StaticPool
 
 from model_governance.core.audit import AuditEvent, ChainHead, ChainVerification, seal
 from model_governance.core.audit import verify_chain as verify_events
-from model_governance.core.checks import CheckResult, CheckStatus
+from model_governance.core.checks import (
+    CheckResult,
+    CheckStatus,
+    EvaluationSummary,
+    RollbackDrill,
+)
 from model_governance.core.constants import SCHEMA_VERSION
 from model_governance.core.errors import ConflictError, LedgerError, NotFoundError
 from model_governance.core.evidence import Evidence, evidence_to_dict, parse_evidence
@@ -173,6 +178,50 @@ class Ledger:
             stmt = stmt.where(q.model_id == model_id)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(stmt).mappings()]
+
+    def evaluations_for(self, model_id: str) -> list[EvaluationSummary]:
+        """Every stored evaluation of any version of the model, oldest first."""
+        e = t.evaluations.c
+        stmt = select(t.evaluations).where(e.model_id == model_id).order_by(e.window_end)
+        with self.engine.connect() as conn:
+            return [
+                EvaluationSummary(
+                    window_end=datetime.fromisoformat(r["window_end"]),
+                    max_ks=_float_or_none(r["max_ks"]),
+                    max_psi=_float_or_none(json.loads(r["metrics_json"]).get("max_psi")),
+                    auc=_float_or_none(r["auc"]),
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
+
+    def approved_bundles(self, project_key: str) -> list[str]:
+        """Bundle ids the ledger holds as approved for a project, oldest first."""
+        b = t.bundles.c
+        stmt = (
+            select(b.bundle_id)
+            .where(b.project_key == project_key, b.state == "approved")
+            .order_by(b.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [str(x) for x in conn.execute(stmt).scalars()]
+
+    def rollback_drills(self, model_id: str) -> list[RollbackDrill]:
+        """Recorded rollback drills of a model."""
+        d = t.deployments.c
+        stmt = (
+            select(t.deployments)
+            .where(d.kind == "rollback_drill", d.deployment_id == f"drill:{model_id}")
+            .order_by(d.started_at)
+        )
+        with self.engine.connect() as conn:
+            return [
+                RollbackDrill(
+                    performed_at=datetime.fromisoformat(r["started_at"]),
+                    is_passed=r["outcome"] == "passed",
+                    target_bundle=r["bundle_id"],
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
 
     def head(self) -> ChainHead:
         """The recorded chain head."""
@@ -372,6 +421,27 @@ class LedgerTransaction:
             self.conn.execute(insert(t.check_results), rows)
         return run_no
 
+    def insert_drill(
+        self, drill: RollbackDrill, *, model_id: str, project_key: str, actor: str, note: str
+    ) -> None:
+        """Store the outcome of a rollback drill."""
+        at = to_utc_iso(drill.performed_at)
+        self.conn.execute(
+            insert(t.deployments).values(
+                deployment_id=f"drill:{model_id}",
+                project_key=project_key,
+                bundle_id=drill.target_bundle,
+                infrastructure="",
+                kind="rollback_drill",
+                outcome="passed" if drill.is_passed else "failed",
+                actor=actor,
+                reason=note,
+                detail_json="{}",
+                started_at=at,
+                finished_at=at,
+            )
+        )
+
     def insert_document(self, record: DocumentRecord, *, actor: str, at: datetime) -> None:
         """Store a rendered document with its hash."""
         values = {**dataclasses.asdict(record), "created_by": actor, "created_at": to_utc_iso(at)}
@@ -418,6 +488,10 @@ def _row_now() -> str:
     from datetime import timezone
 
     return to_utc_iso(datetime.now(timezone.utc))
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _read_head(conn: Connection, *, for_update: bool = False) -> ChainHead:

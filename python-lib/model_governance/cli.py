@@ -1,0 +1,459 @@
+"""``model-governance``: the local command line over the same core the DSS plugin uses.
+
+Exit codes: 0 done (gate open, chain intact); 1 blocked or refused (gate closed,
+chain broken, a sign-off the rules forbid); 2 invalid input (usage, malformed file,
+unknown id, duplicate); 3 the ledger failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from model_governance import __version__
+from model_governance.core import workflow as wf
+from model_governance.core.errors import (
+    AuthorizationError,
+    ConflictError,
+    GateClosedError,
+    GovernanceError,
+    InvalidTransitionError,
+    LedgerError,
+    NotFoundError,
+    ValidationError,
+)
+from model_governance.core.evidence import parse_evidence
+from model_governance.core.hashing import sha256_hex
+from model_governance.core.policy import parse_policy, policy_to_dict
+from model_governance.local import LocalHome, current_user, read_json
+from model_governance.report import (
+    audit_export_lines,
+    describe_gate,
+    describe_qualification,
+    describe_verification,
+    qualification_to_dict,
+)
+from model_governance.services import GovernanceService
+
+EXIT_OK, EXIT_BLOCKED, EXIT_INVALID, EXIT_LEDGER = 0, 1, 2, 3
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; never shows a traceback for a governance error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args))
+    except GovernanceError as exc:
+        print(f"model-governance: {exc}", file=sys.stderr)
+        return _exit_code(exc)
+
+
+def _exit_code(exc: GovernanceError) -> int:
+    if isinstance(exc, (ValidationError, NotFoundError, ConflictError)):
+        return EXIT_INVALID
+    if isinstance(exc, (AuthorizationError, InvalidTransitionError, GateClosedError)):
+        return EXIT_BLOCKED
+    if isinstance(exc, LedgerError):
+        return EXIT_LEDGER
+    return EXIT_BLOCKED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    common = _common_options(argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(
+        prog="model-governance",
+        parents=[_common_options(None)],
+        description="Enforced model governance: register, submit, sign off, gate, audit.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in _COMMANDS:
+        register(sub, common)
+    return parser
+
+
+def _common_options(default: Any) -> argparse.ArgumentParser:
+    # Sub-commands repeat the global options with SUPPRESS, so that a value given before
+    # the sub-command is not reset by the sub-parser's default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--home",
+        default=default,
+        help="governance home (default: $MODEL_GOVERNANCE_HOME, else ./.model-governance)",
+    )
+    flag_default = default if default is not None else False
+    common.add_argument(
+        "--json", action="store_true", default=flag_default, help="machine-readable output"
+    )
+    common.add_argument(
+        "--verbose", action="store_true", default=flag_default, help="debug logging on stderr"
+    )
+    return common
+
+
+def _add(sub: Any, common: argparse.ArgumentParser, name: str, handler: Handler, text: str) -> Any:
+    cmd = sub.add_parser(name, parents=[common], help=text, description=text)
+    cmd.set_defaults(handler=handler)
+    return cmd
+
+
+def _actor_option(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--as", dest="actor", help="acting user (default $MODEL_GOVERNANCE_USER or the OS user)"
+    )
+
+
+# init, policy, users
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    home = LocalHome.resolve(args.home)
+    policy = parse_policy(read_json(Path(args.policy), "policy")) if args.policy else None
+    home.initialise(policy=policy, overwrite=args.force)
+    _emit(
+        args,
+        {
+            "home": str(home.root),
+            "ledger": str(home.ledger_path),
+            "policy": str(home.policy_path),
+            "users": str(home.users_path),
+        },
+        f"Governance home ready at {home.root}\n  ledger  {home.ledger_path}\n"
+        f"  policy  {home.policy_path}\n  users   {home.users_path}",
+    )
+    return EXIT_OK
+
+
+def _reg_init(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "init", _cmd_init, "create the ledger, policy and user list")
+    cmd.add_argument("--policy", help="start from this policy file instead of the defaults")
+    cmd.add_argument("--force", action="store_true", help="overwrite policy and users files")
+
+
+def _cmd_policy(args: argparse.Namespace) -> int:
+    if args.action == "validate":
+        if not args.file:
+            raise ValidationError("policy validate: name the policy file to check (FILE).")
+        policy = parse_policy(read_json(Path(args.file), "policy"))
+        _emit(
+            args,
+            {"valid": True, "version": policy.version, "hash": policy.content_hash},
+            f"{args.file}: valid policy version {policy.version} "
+            f"(hash {policy.content_hash[:12]}…)",
+        )
+        return EXIT_OK
+    policy = LocalHome.resolve(args.home).load_policy()
+    data = {**policy_to_dict(policy), "content_hash": policy.content_hash}
+    _emit(args, data, json.dumps(data, indent=2, sort_keys=True))
+    return EXIT_OK
+
+
+def _reg_policy(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "policy", _cmd_policy, "show the policy in force or validate a file")
+    cmd.add_argument("action", choices=("show", "validate"))
+    cmd.add_argument("file", nargs="?", help="policy file to validate")
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    home = LocalHome.resolve(args.home)
+    home.require()
+    if args.action == "add":
+        if not args.name or not args.role:
+            raise ValidationError("users add: give a NAME and at least one --role.")
+        home.add_user(args.name, tuple(args.role), home.load_policy())
+    users = home.load_users()
+    lines = [f"{name}: {', '.join(roles) or '(no role)'}" for name, roles in sorted(users.items())]
+    _emit(args, {k: list(v) for k, v in users.items()}, "\n".join(lines) or "no users")
+    return EXIT_OK
+
+
+def _reg_users(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "users", _cmd_users, "list local reviewers or give one a role")
+    cmd.add_argument("action", choices=("list", "add"))
+    cmd.add_argument("name", nargs="?")
+    cmd.add_argument("--role", action="append", help="sign-off role (repeatable)")
+
+
+# register, submit, sign, waive, withdraw, revoke
+
+
+def _service(args: argparse.Namespace) -> tuple[LocalHome, GovernanceService]:
+    home = LocalHome.resolve(args.home)
+    return home, GovernanceService(home.open_ledger(), home.load_policy())
+
+
+def _cmd_register(args: argparse.Namespace) -> int:
+    evidence = parse_evidence(read_json(Path(args.evidence), "evidence"))
+    if args.artifact:
+        path = Path(args.artifact)
+        if not path.is_file():
+            raise NotFoundError(f"--artifact: {path} is not a file; give the model file to hash.")
+        evidence = evidence.with_artifact("model", sha256_hex(path.read_bytes()))
+    _, service = _service(args)
+    record = service.register(evidence, actor=current_user(args.actor))
+    _emit(
+        args,
+        {
+            "model_id": evidence.model_id,
+            "version": evidence.version,
+            "semantic_tag": evidence.semantic_tag,
+            "fingerprint": record.fingerprint,
+        },
+        f"Registered {evidence.model_id} {evidence.version} as {evidence.semantic_tag}\n"
+        f"  fingerprint {record.fingerprint}",
+    )
+    return EXIT_OK
+
+
+def _reg_register(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "register", _cmd_register, "record a model version and its evidence")
+    cmd.add_argument("--evidence", required=True, help="evidence JSON file")
+    cmd.add_argument("--artifact", help="model file whose SHA-256 joins the evidence")
+    _actor_option(cmd)
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    _, service = _service(args)
+    submission = service.submit(args.model_id, args.version, actor=current_user(args.actor))
+    q = submission.qualification
+    _emit(args, qualification_to_dict(q, service.policy), describe_qualification(q, service.policy))
+    return EXIT_OK
+
+
+def _reg_submit(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "submit", _cmd_submit, "run the checks and open a qualification")
+    cmd.add_argument("model_id")
+    cmd.add_argument("version")
+    _actor_option(cmd)
+
+
+def _cmd_sign(args: argparse.Namespace) -> int:
+    home, service = _service(args)
+    principal = home.principal(current_user(args.actor))
+    decision = wf.Decision.APPROVE if args.approve else wf.Decision.REJECT
+    q = service.sign(args.qualification_id, principal, args.role, decision, comment=args.comment)
+    _emit(args, qualification_to_dict(q, service.policy), describe_qualification(q, service.policy))
+    return EXIT_OK
+
+
+def _reg_sign(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "sign", _cmd_sign, "approve or reject a qualification for one role")
+    cmd.add_argument("qualification_id")
+    _actor_option(cmd)
+    cmd.add_argument("--role", required=True)
+    choice = cmd.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--approve", action="store_true")
+    choice.add_argument("--reject", action="store_true")
+    cmd.add_argument("--comment", required=True, help="why you approve or reject")
+
+
+def _cmd_waive(args: argparse.Namespace) -> int:
+    home, service = _service(args)
+    principal = home.principal(current_user(args.actor))
+    q = service.waive(args.qualification_id, principal, args.role, args.check, reason=args.reason)
+    _emit(args, qualification_to_dict(q, service.policy), describe_qualification(q, service.policy))
+    return EXIT_OK
+
+
+def _reg_waive(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "waive", _cmd_waive, "waive a failing blocking check, with a reason")
+    cmd.add_argument("qualification_id")
+    _actor_option(cmd)
+    cmd.add_argument("--role", required=True)
+    cmd.add_argument("--check", required=True, help="check id, e.g. auc")
+    cmd.add_argument("--reason", required=True)
+
+
+def _cmd_close(args: argparse.Namespace) -> int:
+    home, service = _service(args)
+    user = current_user(args.actor)
+    if args.command == "withdraw":
+        q = service.withdraw(args.qualification_id, wf.Principal(user), reason=args.reason)
+    else:
+        q = service.revoke(args.qualification_id, home.principal(user), reason=args.reason)
+    q = service.ledger.get_qualification(q.qualification_id)
+    _emit(args, qualification_to_dict(q, service.policy), describe_qualification(q, service.policy))
+    return EXIT_OK
+
+
+def _reg_close(sub: Any, common: argparse.ArgumentParser) -> None:
+    for name, text in (
+        ("withdraw", "the submitter takes a candidate back"),
+        ("revoke", "withdraw an approval; the gate closes"),
+    ):
+        cmd = _add(sub, common, name, _cmd_close, text)
+        cmd.add_argument("qualification_id")
+        _actor_option(cmd)
+        cmd.add_argument("--reason", required=True)
+
+
+def _cmd_drill(args: argparse.Namespace) -> int:
+    _, service = _service(args)
+    drill = service.record_rollback_drill(
+        args.model_id,
+        args.version,
+        actor=current_user(args.actor),
+        is_passed=args.passed,
+        target=args.target or "",
+        note=args.note,
+    )
+    outcome = "passed" if drill.is_passed else "FAILED"
+    target = drill.target_bundle or "first-release undeploy"
+    _emit(
+        args,
+        {"passed": drill.is_passed, "target": drill.target_bundle},
+        f"Rollback drill for {args.model_id} {args.version} ({target}) recorded: {outcome}",
+    )
+    return EXIT_OK
+
+
+def _reg_drill(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "drill", _cmd_drill, "record the outcome of a rollback drill")
+    cmd.add_argument("model_id")
+    cmd.add_argument("version")
+    _actor_option(cmd)
+    outcome = cmd.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--passed", action="store_true")
+    outcome.add_argument("--failed", action="store_true")
+    cmd.add_argument("--target", help="bundle the drill rolled back to (empty: undeploy)")
+    cmd.add_argument("--note", required=True, help="what was rehearsed and how it went")
+
+
+# status, gate, audit
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    _, service = _service(args)
+    if args.qualification_id:
+        q = service.ledger.get_qualification(args.qualification_id)
+        _emit(
+            args,
+            qualification_to_dict(q, service.policy),
+            describe_qualification(q, service.policy),
+        )
+        return EXIT_OK
+    rows = service.ledger.list_qualifications(state=args.state, model_id=args.model)
+    lines = [
+        f"{r['qualification_id']}  {r['state']:<10} {r['model_id']} {r['version']}  "
+        f"submitted by {r['submitter']} {r['created_at'][:19]}"
+        for r in rows
+    ]
+    _emit(args, rows, "\n".join(lines) or "no qualifications")
+    return EXIT_OK
+
+
+def _reg_status(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "status", _cmd_status, "list qualifications or show one")
+    cmd.add_argument("qualification_id", nargs="?")
+    cmd.add_argument("--state", choices=[s.value for s in wf.QualificationState])
+    cmd.add_argument("--model")
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    _, service = _service(args)
+    decision = service.gate(args.model_id, args.version, actor=current_user(args.actor))
+    _emit(
+        args,
+        {
+            "is_open": decision.is_open,
+            "reasons": list(decision.reasons),
+            "qualification_id": decision.qualification_id,
+        },
+        describe_gate(args.model_id, args.version, decision),
+    )
+    return EXIT_OK if decision.is_open else EXIT_BLOCKED
+
+
+def _reg_gate(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(
+        sub, common, "gate", _cmd_gate, "is the gate open for a version? (exit 0 open, 1 closed)"
+    )
+    cmd.add_argument("model_id")
+    cmd.add_argument("version")
+    _actor_option(cmd)
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    _, service = _service(args)
+    if args.action == "export":
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+        try:
+            for line in audit_export_lines(service.ledger):
+                out.write(line + "\n")
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        return EXIT_OK
+    result = service.verify_audit()
+    _emit(
+        args,
+        {
+            "is_intact": result.is_intact,
+            "events_checked": result.events_checked,
+            "first_bad_seq": result.first_bad_seq,
+            "reason": result.reason,
+        },
+        describe_verification(result),
+    )
+    return EXIT_OK if result.is_intact else EXIT_BLOCKED
+
+
+def _reg_audit(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(
+        sub, common, "audit", _cmd_audit, "verify the audit chain or export it as JSON lines"
+    )
+    cmd.add_argument("action", choices=("verify", "export"))
+    cmd.add_argument("--output", help="export file (default standard output)")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from model_governance.demo.run import run_demo  # heavy (scikit-learn): load on demand
+
+    run_demo(Path(args.workdir).resolve())
+    return EXIT_OK
+
+
+def _reg_demo(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "demo", _cmd_demo, "run the gate end to end on synthetic claims")
+    cmd.add_argument("--workdir", default="demo-work", help="folder for the demo's files")
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2, sort_keys=True, default=str))
+    else:
+        print(text)
+
+
+_COMMANDS: tuple[Callable[[Any, argparse.ArgumentParser], None], ...] = (
+    _reg_init,
+    _reg_policy,
+    _reg_users,
+    _reg_register,
+    _reg_submit,
+    _reg_sign,
+    _reg_waive,
+    _reg_close,
+    _reg_drill,
+    _reg_status,
+    _reg_gate,
+    _reg_audit,
+    _reg_demo,
+)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

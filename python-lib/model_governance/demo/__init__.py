@@ -1,0 +1,1 @@
+"""The local demonstration: synthetic dental-claims fraud data through the gate."""
