@@ -419,6 +419,42 @@ def _reg_audit(sub: Any, common: argparse.ArgumentParser) -> None:
     cmd.add_argument("--output", help="export file (default standard output)")
 
 
+def _cmd_card(args: argparse.Namespace) -> int:
+    home, service = _service(args)
+    documents = service.write_documents(args.qualification_id, actor=current_user(args.actor))
+    folder = Path(args.output) if args.output else home.documents_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for doc in documents:
+        path = folder / doc.filename
+        # Bytes, not text: no newline translation, so the file hashes to content_hash.
+        path.write_bytes(doc.content.encode("utf-8"))
+        written.append(
+            {
+                "kind": doc.kind,
+                "media_type": doc.media_type,
+                "path": str(path),
+                "content_hash": doc.content_hash,
+            }
+        )
+    lines = [f"{w['path']}  sha256 {w['content_hash']}" for w in written]
+    _emit(args, written, "\n".join(lines))
+    return EXIT_OK
+
+
+def _reg_card(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(
+        sub,
+        common,
+        "card",
+        _cmd_card,
+        "write the model card, experiment summary and review packet (HTML and JSON)",
+    )
+    cmd.add_argument("qualification_id")
+    cmd.add_argument("--output", help="folder for the documents (default: <home>/documents)")
+    _actor_option(cmd)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from model_governance.demo.run import run_demo  # heavy (scikit-learn): load on demand
 
@@ -451,6 +487,7 @@ _COMMANDS: tuple[Callable[[Any, argparse.ArgumentParser], None], ...] = (
     _reg_status,
     _reg_gate,
     _reg_audit,
+    _reg_card,
     _reg_demo,
 )
 

@@ -9,11 +9,11 @@ recorded as audit events too, in their own transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model_governance.core import workflow as wf
 from model_governance.core.audit import ChainVerification
@@ -25,7 +25,11 @@ from model_governance.core.errors import (
 )
 from model_governance.core.evidence import Evidence
 from model_governance.core.policy import Policy
-from model_governance.ledger import Ledger, LedgerTransaction, VersionRecord
+from model_governance.ledger import DocumentRecord, Ledger, LedgerTransaction, VersionRecord
+
+if TYPE_CHECKING:
+    from model_governance.core.metrics.ranking import RocCurve
+    from model_governance.documents import RenderedDocument
 
 log = logging.getLogger(__name__)
 
@@ -303,6 +307,51 @@ class GovernanceService:
                 at=now,
             )
         return drill
+
+    # Documents
+
+    def write_documents(
+        self,
+        qualification_id: str,
+        *,
+        actor: str,
+        roc: RocCurve | None = None,
+        drift: Mapping[str, float] | None = None,
+    ) -> tuple[RenderedDocument, ...]:
+        """Render the model card, experiment summary and review packet and store them.
+
+        Each document is stored as HTML and as JSON with its SHA-256, together with one
+        ``documents.rendered`` audit event listing the hashes, in one transaction.
+        """
+        # matplotlib and Jinja load only when documents are rendered.
+        from model_governance.documents import render_documents
+
+        q = self.ledger.get_qualification(qualification_id)
+        record = self.ledger.get_version(q.model_id, q.version)
+        now = self.clock()
+        decision = wf.gate_decision(q, self.policy, record.fingerprint)
+        documents = render_documents(
+            record.evidence,
+            q,
+            self.policy,
+            decision=decision,
+            roc=roc,
+            drift=drift,
+            generated_at=now,
+        )
+        with self.ledger.transaction() as tx:
+            for doc in documents:
+                row = DocumentRecord(
+                    q.model_id, q.version, doc.kind, doc.media_type, doc.content, doc.content_hash
+                )
+                tx.insert_document(row, actor=actor, at=now)
+            listed = [
+                {"kind": d.kind, "media_type": d.media_type, "content_hash": d.content_hash}
+                for d in documents
+            ]
+            self._append(tx, actor, "documents.rendered", q, now, {"documents": listed})
+        log.info("rendered %d documents for %s", len(documents), q.qualification_id)
+        return documents
 
     # Internals
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from model_governance.core.constants import GENESIS_HASH
+from model_governance.core.errors import ValidationError
 from model_governance.core.hashing import content_hash, to_utc_iso
 
 
@@ -110,12 +111,27 @@ def verify_chain(events: Iterable[AuditEvent], head: ChainHead) -> ChainVerifica
             return ChainVerification(False, count, event.seq, problem, expected)
         expected = ChainHead(event.seq, event.hash)
     if expected != head:
-        reason = (
-            f"the chain ends at event {expected.seq} but the recorded head is event "
-            f"{head.seq}; events after {expected.seq} were deleted or the head was altered"
-        )
-        return ChainVerification(False, count, expected.seq + 1, reason, expected)
+        first_bad, reason = _head_problem(expected, head)
+        return ChainVerification(False, count, first_bad, reason, expected)
     return ChainVerification(True, count, head=expected)
+
+
+def _head_problem(walked: ChainHead, head: ChainHead) -> tuple[int, str]:
+    # Name an event that exists or is missing, never one past both ends of the chain.
+    if walked.seq < head.seq:
+        return walked.seq + 1, (
+            f"the chain ends at event {walked.seq} but the recorded head is event "
+            f"{head.seq}; events after {walked.seq} were deleted or the head was altered"
+        )
+    if walked.seq > head.seq:
+        return head.seq + 1, (
+            f"event {head.seq + 1} lies past the recorded head (event {head.seq}); events "
+            "were added outside the ledger or the head was altered"
+        )
+    return walked.seq, (
+        f"event {walked.seq} does not match the recorded head's hash; it was replaced "
+        "or the head was altered"
+    )
 
 
 def _event_problem(event: AuditEvent, expected: ChainHead) -> str:
@@ -126,15 +142,19 @@ def _event_problem(event: AuditEvent, expected: ChainHead) -> str:
         )
     if event.prev_hash != expected.hash:
         return "its prev_hash does not match the previous event's hash"
-    recomputed = event_hash(
-        event.seq,
-        event.occurred_at,
-        event.actor,
-        event.action,
-        (event.entity_type, event.entity_id),
-        event.payload,
-        event.prev_hash,
-    )
+    try:
+        recomputed = event_hash(
+            event.seq,
+            event.occurred_at,
+            event.actor,
+            event.action,
+            (event.entity_type, event.entity_id),
+            event.payload,
+            event.prev_hash,
+        )
+    except ValidationError as exc:
+        # The ledger never writes a naive time, NaN or bytes: someone edited the row.
+        return f"its content cannot be hashed ({exc}); the event was edited"
     if recomputed != event.hash:
         return "its content does not match its hash; the event was edited"
     return ""

@@ -181,12 +181,24 @@ def parse_evidence(data: Any) -> Evidence:
 
 
 _EVIDENCE_REQUIRED = (
-    "model_id", "version", "semver", "project_key", "model_name", "code_env", "metrics",
-    "features", "training_dataset", "training_schema",
-)  # fmt: skip
+    "model_id",
+    "version",
+    "semver",
+    "project_key",
+    "model_name",
+    "code_env",
+    "metrics",
+    "features",
+    "training_dataset",
+    "training_schema",
+)
 _EVIDENCE_OPTIONAL = (
-    "artifact_hashes", "fairness", "value_findings", "description", "experiments",
-)  # fmt: skip
+    "artifact_hashes",
+    "fairness",
+    "value_findings",
+    "description",
+    "experiments",
+)
 
 
 def _object(

@@ -30,7 +30,12 @@ from model_governance.core.checks import (
     RollbackDrill,
 )
 from model_governance.core.constants import SCHEMA_VERSION
-from model_governance.core.errors import ConflictError, LedgerError, NotFoundError
+from model_governance.core.errors import (
+    ConflictError,
+    LedgerError,
+    LedgerIntegrityError,
+    NotFoundError,
+)
 from model_governance.core.evidence import Evidence, evidence_to_dict, parse_evidence
 from model_governance.core.hashing import canonical_json, to_utc_iso
 from model_governance.core.workflow import (
@@ -104,8 +109,14 @@ class Ledger:
 
     def check_schema(self) -> None:
         """Refuse a ledger written by a newer version of the plugin."""
-        with self.engine.connect() as conn:
-            self._check_version(conn)
+        try:
+            with self.engine.connect() as conn:
+                self._check_version(conn)
+        except SQLAlchemyError as exc:
+            raise LedgerError(
+                f"ledger: its schema cannot be read ({type(exc).__name__}); point to a ledger "
+                "created by `model-governance init`, or run it."
+            ) from exc
 
     @staticmethod
     def _check_version(conn: Connection) -> None:
@@ -249,7 +260,16 @@ class Ledger:
     def verify(self) -> ChainVerification:
         """Walk the whole audit chain and name the first broken event."""
         head = self.head()
-        result = verify_events(self.iter_events(), head)
+        try:
+            result = verify_events(self.iter_events(), head)
+        except LedgerIntegrityError as exc:
+            # Every event before the unreadable one was read and verified, in order.
+            e = t.audit_events.c
+            with self.engine.connect() as conn:
+                checked = conn.execute(
+                    select(func.count()).select_from(t.audit_events).where(e.seq <= exc.event_id)
+                ).scalar()
+            result = ChainVerification(False, int(checked or 0), exc.event_id, exc.reason)
         log.info(
             "audit chain verified: intact=%s events=%d", result.is_intact, result.events_checked
         )
@@ -505,14 +525,22 @@ def _read_head(conn: Connection, *, for_update: bool = False) -> ChainHead:
 
 
 def _event_from_row(row: Any) -> AuditEvent:
+    seq = int(row["seq"])
+    try:
+        occurred_at = datetime.fromisoformat(row["occurred_at"])
+        payload = json.loads(row["payload_json"])
+    except (TypeError, ValueError) as exc:
+        raise LedgerIntegrityError(
+            seq, f"its stored time or payload cannot be read ({exc}); the event was edited"
+        ) from exc
     return AuditEvent(
-        seq=int(row["seq"]),
-        occurred_at=datetime.fromisoformat(row["occurred_at"]),
+        seq=seq,
+        occurred_at=occurred_at,
         actor=row["actor"],
         action=row["action"],
         entity_type=row["entity_type"],
         entity_id=row["entity_id"],
-        payload=json.loads(row["payload_json"]),
+        payload=payload,
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
