@@ -11,9 +11,12 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
 
 from model_governance import __version__
 from model_governance.core import workflow as wf
@@ -29,16 +32,28 @@ from model_governance.core.errors import (
 )
 from model_governance.core.evidence import parse_evidence
 from model_governance.core.hashing import sha256_hex
-from model_governance.core.policy import parse_policy, policy_to_dict
+from model_governance.core.metrics import roc_curve_points
+from model_governance.core.policy import Policy, parse_policy, policy_to_dict
+from model_governance.evaluation import (
+    DriftStream,
+    ScoredColumns,
+    ScoredStream,
+    drift_exact,
+    evaluate_frames,
+    summarise_reference,
+)
 from model_governance.local import LocalHome, current_user, read_json
 from model_governance.report import (
     audit_export_lines,
+    describe_drift,
+    describe_evaluation,
     describe_gate,
     describe_qualification,
     describe_verification,
     qualification_to_dict,
 )
 from model_governance.services import GovernanceService
+from model_governance.tabular import iter_table, read_table, table_columns, table_rows
 
 EXIT_OK, EXIT_BLOCKED, EXIT_INVALID, EXIT_LEDGER = 0, 1, 2, 3
 
@@ -421,7 +436,13 @@ def _reg_audit(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _cmd_card(args: argparse.Namespace) -> int:
     home, service = _service(args)
-    documents = service.write_documents(args.qualification_id, actor=current_user(args.actor))
+    roc = None
+    if args.scores:
+        scored = read_table(args.scores, columns=[args.label, args.score], option="--scores")
+        roc = roc_curve_points(scored[args.label].to_numpy(), scored[args.score].to_numpy())
+    documents = service.write_documents(
+        args.qualification_id, actor=current_user(args.actor), roc=roc
+    )
     folder = Path(args.output) if args.output else home.documents_dir
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -452,6 +473,9 @@ def _reg_card(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     cmd.add_argument("qualification_id")
     cmd.add_argument("--output", help="folder for the documents (default: <home>/documents)")
+    cmd.add_argument("--scores", help="test-set scores (CSV/Parquet) to draw the ROC curve")
+    cmd.add_argument("--label", default="label", help="ground-truth column of --scores")
+    cmd.add_argument("--score", default="score", help="score column of --scores")
     _actor_option(cmd)
 
 
@@ -465,6 +489,106 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _reg_demo(sub: Any, common: argparse.ArgumentParser) -> None:
     cmd = _add(sub, common, "demo", _cmd_demo, "run the gate end to end on synthetic claims")
     cmd.add_argument("--workdir", default="demo-work", help="folder for the demo's files")
+
+
+def _policy_for(args: argparse.Namespace) -> Policy:
+    home = LocalHome.resolve(args.home)
+    return home.load_policy() if home.policy_path.exists() else Policy()
+
+
+def _progress(
+    chunks: Iterator[pd.DataFrame], total_rows: int | None, label: str
+) -> Iterator[pd.DataFrame]:
+    # A bar only on a terminal (disable=None), and on stderr so --json stays clean.
+    with tqdm(
+        total=total_rows, unit="rows", unit_scale=True, desc=label, disable=None, file=sys.stderr
+    ) as bar:
+        for chunk in chunks:
+            yield chunk
+            bar.update(len(chunk))
+
+
+def _monitored_columns(
+    args: argparse.Namespace, available: list[str], skip: tuple[str, ...]
+) -> list[str]:
+    return list(args.columns) if args.columns else [c for c in available if c not in skip]
+
+
+def _cmd_drift(args: argparse.Namespace) -> int:
+    policy = _policy_for(args)
+    ref_cols = table_columns(args.reference, option="--reference")
+    columns = _monitored_columns(args, ref_cols, ())
+    reference = read_table(args.reference, columns=columns, option="--reference")
+    if args.stream:
+        stream = DriftStream(summarise_reference(reference, columns=columns), policy)
+        chunks = iter_table(args.current, columns=columns, option="--current")
+        for chunk in _progress(chunks, table_rows(args.current), "current"):
+            stream.update(chunk)
+        results = stream.results()
+    else:
+        current = read_table(args.current, columns=columns, option="--current")
+        results = drift_exact(reference, current, policy, columns=columns)
+    _emit(args, [r.to_dict() for r in results], describe_drift(results, policy))
+    return EXIT_OK
+
+
+def _reg_drift(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "drift", _cmd_drift, "per-feature drift between two CSV/Parquet files")
+    cmd.add_argument("--reference", required=True, help="reference data (e.g. training sample)")
+    cmd.add_argument("--current", required=True, help="current data (e.g. a production window)")
+    cmd.add_argument("--columns", nargs="+", help="features to compare (default: all)")
+    cmd.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream the current file in chunks against a reference summary",
+    )
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    policy = _policy_for(args)
+    scored = ScoredColumns(
+        label=args.label,
+        score=args.score,
+        protected=tuple(args.protected or ()),
+        favourable_when_score_below=args.threshold,
+    )
+    drift = None
+    if args.reference:
+        skip = (args.label, args.score, *scored.protected)
+        columns = _monitored_columns(
+            args, table_columns(args.reference, option="--reference"), skip
+        )
+        reference = read_table(args.reference, columns=columns, option="--reference")
+        drift = DriftStream(summarise_reference(reference, columns=columns), policy)
+    stream = ScoredStream(scored, policy, drift)
+    chunks = iter_table(args.scored, option="--scored")
+    result = evaluate_frames(_progress(chunks, table_rows(args.scored), "scored"), stream)
+    _emit(args, result.to_dict(), describe_evaluation(result, policy))
+    return EXIT_OK
+
+
+def _reg_evaluate(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(
+        sub,
+        common,
+        "evaluate",
+        _cmd_evaluate,
+        "AUC, drift and disparate impact of a scored CSV/Parquet file",
+    )
+    cmd.add_argument("--scored", required=True, help="scored data with ground truth")
+    cmd.add_argument("--label", required=True, help="ground-truth column")
+    cmd.add_argument(
+        "--score", required=True, help="score column (probability of the positive class)"
+    )
+    cmd.add_argument("--reference", help="reference data for drift (default: no drift)")
+    cmd.add_argument("--columns", nargs="+", help="features to monitor for drift (default: all)")
+    cmd.add_argument("--protected", nargs="+", help="protected attributes for disparate impact")
+    cmd.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="scores below this are the favourable outcome (not flagged)",
+    )
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -488,6 +612,8 @@ _COMMANDS: tuple[Callable[[Any, argparse.ArgumentParser], None], ...] = (
     _reg_gate,
     _reg_audit,
     _reg_card,
+    _reg_drift,
+    _reg_evaluate,
     _reg_demo,
 )
 

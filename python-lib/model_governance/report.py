@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from model_governance.core.audit import ChainVerification
@@ -16,6 +16,7 @@ from model_governance.core.workflow import (
     outstanding,
     role_label,
 )
+from model_governance.evaluation import Evaluation, FeatureDrift
 from model_governance.ledger import Ledger
 
 _STATUS_MARK = {
@@ -137,3 +138,49 @@ def audit_export_lines(ledger: Ledger) -> Iterator[str]:
             },
             sort_keys=True,
         )
+
+
+def describe_drift(results: Sequence[FeatureDrift], policy: Policy) -> str:
+    """A table of per-feature drift with the policy's limits."""
+    lines = [
+        f"{'feature':<24} {'kind':<11} {'method':<8} {'statistic':>9} {'p-value':>9} "
+        f"{'missing Δ':>9}  drifted"
+    ]
+    for r in results:
+        stat = "undefined" if r.statistic is None else f"{r.statistic:.4f}"
+        p_value = "" if r.p_value is None else f"{r.p_value:.3g}"
+        flag = "YES" if r.drifted else "no"
+        lines.append(
+            f"{r.feature:<24} {r.kind:<11} {r.method:<8} {stat:>9} {p_value:>9} "
+            f"{r.missing_rate_change:>+9.3f}  {flag}"
+        )
+        if r.unseen_categories:
+            unseen = ", ".join(f"{n} ({s:.1%})" for n, s in r.unseen_categories[:5])
+            lines.append(f"{'':<24} unseen categories: {unseen}")
+    lines.append(f"limits: KS {policy.max_ks_drift}, PSI {policy.max_psi}")
+    return "\n".join(lines)
+
+
+def describe_evaluation(result: Evaluation, policy: Policy) -> str:
+    """AUC, drift summary and disparate impact of one evaluation."""
+    auc = "undefined" if result.auc is None else f"{result.auc:.4f}"
+    bound = f" (± {result.auc_error_bound:.2g})" if result.auc_error_bound else ""
+    lines = [
+        f"rows: {result.rows}",
+        f"AUC: {auc}{bound} (alert below {policy.auc_alert_threshold})",
+    ]
+    if result.drift:
+        max_ks = "n/a" if result.max_ks is None else f"{result.max_ks:.4f}"
+        drifted = [d.feature for d in result.drift if d.drifted]
+        lines.append(
+            f"max KS: {max_ks} (limit {policy.max_ks_drift}); drifted: "
+            + (", ".join(drifted) or "none")
+        )
+    for attribute, data in result.disparate_impact.items():
+        ratio = data.get("ratio")
+        text = "undefined" if ratio is None else f"{ratio:.3f}"
+        lines.append(
+            f"disparate impact {attribute}: {text} (minimum {policy.min_disparate_impact})"
+        )
+    lines.extend(f"note: {n}" for n in result.notes)
+    return "\n".join(lines)

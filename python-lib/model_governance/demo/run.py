@@ -17,7 +17,12 @@ import pandas as pd
 from model_governance import cli
 from model_governance.core.errors import GovernanceError
 from model_governance.core.policy import Policy
-from model_governance.demo.claims import CATEGORICAL_FEATURES, NUMERIC_FEATURES, generate_claims
+from model_governance.demo.claims import (
+    CATEGORICAL_FEATURES,
+    LABEL,
+    NUMERIC_FEATURES,
+    generate_claims,
+)
 from model_governance.demo.training import evidence_document, train_candidate
 
 MODEL_ID = "dental-claims-fraud"
@@ -84,6 +89,8 @@ def _submit(
     evidence = evidence_document(candidate, claims, Policy(), artifact)
     path = demo.workdir / f"evidence-{version}.json"
     path.write_text(json.dumps(evidence, indent=2), encoding="utf-8")
+    scores = pd.DataFrame({"label": candidate.test[LABEL].to_numpy(), "score": candidate.scores})
+    scores.to_csv(demo.workdir / f"test-scores-{version}.csv", index=False)
     demo.say(f"Candidate {version}: test AUC {candidate.auc:.3f}, features {', '.join(features)}")
     demo.run("register", "--evidence", str(path), "--artifact", str(artifact), "--as", SUBMITTER)
     demo.run(
@@ -164,3 +171,13 @@ def _corrected_candidate(demo: Demo, claims: pd.DataFrame) -> None:
             demo.run("gate", MODEL_ID, "v2", expect=1)
     demo.say("Every required role approved: the gate opens")
     demo.run("gate", MODEL_ID, "v2")
+    demo.say("Model card, experiment summary and review-board packet, stored with their hashes")
+    for qualification, version in (("Q-000001", "v1"), ("Q-000002", "v2")):
+        demo.run(
+            "card",
+            qualification,
+            "--output",
+            str(demo.workdir / "documents"),
+            "--scores",
+            str(demo.workdir / f"test-scores-{version}.csv"),
+        )
