@@ -14,6 +14,7 @@ from typing import Any, Union
 import numpy as np
 import pandas as pd
 
+from model_governance.core.compare import exceeds
 from model_governance.core.errors import UndefinedMetricError, ValidationError
 from model_governance.core.metrics import (
     CategoricalDriftResult,
@@ -228,8 +229,8 @@ def evaluate_frames(chunks: Iterable[pd.DataFrame], stream: ScoredStream) -> Eva
 def _numeric(name: str, result: NumericDriftResult, policy: Policy) -> FeatureDrift:
     ks = result.ks
     drifted = bool(
-        (ks is not None and ks.statistic > policy.max_ks_drift)
-        or (result.psi is not None and result.psi > policy.max_psi)
+        (ks is not None and exceeds(ks.statistic, policy.max_ks_drift))
+        or (result.psi is not None and exceeds(result.psi, policy.max_psi))
     )
     return FeatureDrift(
         feature=name,
@@ -256,7 +257,7 @@ def _categorical(name: str, result: CategoricalDriftResult, policy: Policy) -> F
         statistic=result.psi,
         p_value=chi.p_value if chi else None,
         psi=result.psi,
-        drifted=bool(result.psi is not None and result.psi > policy.max_psi),
+        drifted=bool(result.psi is not None and exceeds(result.psi, policy.max_psi)),
         reference_missing_rate=result.missing.reference_rate,
         current_missing_rate=result.missing.current_rate,
         missing_rate_change=result.missing.change,

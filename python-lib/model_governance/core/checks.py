@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Optional
 
+from model_governance.core.compare import exceeds, falls_below
 from model_governance.core.evidence import Evidence, FairnessEvidence
 from model_governance.core.policy import Policy
 from model_governance.core.sensitive import ColumnProfile, SensitiveFinding, scan_columns
@@ -99,7 +100,7 @@ def check_auc(evidence: Evidence, policy: Policy, history: History) -> CheckResu
             threshold=threshold,
             evidence_refs=("evidence.metrics",),
         )
-    passed = auc > threshold
+    passed = exceeds(auc, threshold)
     verdict = "is above" if passed else "is not above"
     note = f" (set by {override.set_by}: {override.reason})" if override else ""
     return CheckResult(
@@ -209,7 +210,7 @@ def check_disparate_impact(evidence: Evidence, policy: Policy, history: History)
             details=per_attribute,
         )
     assert worst is not None  # noqa: S101 - ratios is non-empty when nothing is undefined
-    passed = ratios[worst] >= threshold
+    passed = not falls_below(ratios[worst], threshold)
     verdict = "meets" if passed else "is below"
     return CheckResult(
         "disparate_impact",
@@ -361,8 +362,8 @@ def run_gate_checks(
 
 
 def _is_drift_flag(evaluation: EvaluationSummary, policy: Policy) -> bool:
-    ks_flag = evaluation.max_ks is not None and evaluation.max_ks > policy.max_ks_drift
-    psi_flag = evaluation.max_psi is not None and evaluation.max_psi > policy.max_psi
+    ks_flag = evaluation.max_ks is not None and exceeds(evaluation.max_ks, policy.max_ks_drift)
+    psi_flag = evaluation.max_psi is not None and exceeds(evaluation.max_psi, policy.max_psi)
     return ks_flag or psi_flag
 
 
