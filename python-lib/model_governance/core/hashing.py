@@ -32,9 +32,22 @@ def canonical_value(value: Any, *, path: str = "$") -> Any:
         return value + 0.0
     if isinstance(value, datetime):
         return to_utc_iso(value)
-    if value is None or isinstance(value, (str, int, bool)):
+    if isinstance(value, str):
+        return _checked_text(value, path)
+    if value is None or isinstance(value, (int, bool)):
         return value
     raise ValidationError(f"{path}: values of type {type(value).__name__} cannot be hashed.")
+
+
+def _checked_text(value: str, path: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"{path}: the text holds characters that are not valid Unicode (a lone surrogate "
+            f"at position {exc.start}); re-type or re-export it as UTF-8."
+        ) from exc
+    return value
 
 
 def canonical_json(value: Any) -> str:

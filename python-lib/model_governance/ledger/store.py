@@ -93,7 +93,7 @@ class Ledger:
         """Create missing tables and record the schema version once."""
         try:
             t.metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
+            with self.writing() as conn:
                 if conn.execute(select(func.count()).select_from(t.schema_version)).scalar():
                     self._check_version(conn)
                     return
@@ -130,10 +130,22 @@ class Ledger:
             )
 
     @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection in a write transaction (SQLite: BEGIN IMMEDIATE), committed.
+
+        Only writers take SQLite's write lock up front; readers use plain connections,
+        so a long read (an audit walk, a webapp page) never blocks a sign-off.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(ledger_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
     def transaction(self) -> Iterator[LedgerTransaction]:
         """One atomic unit: every row and audit event written inside commit together."""
         try:
-            with self.engine.begin() as conn:
+            with self.writing() as conn:
                 yield LedgerTransaction(conn)
         except IntegrityError as exc:
             raise ConflictError(
@@ -240,10 +252,14 @@ class Ledger:
             return _read_head(conn)
 
     def iter_events(
-        self, *, entity: tuple[str, str] | None = None, batch_size: int = 5000
+        self,
+        *,
+        entity: tuple[str, str] | None = None,
+        batch_size: int = 5000,
+        after_seq: int = 0,
     ) -> Iterator[AuditEvent]:
-        """Audit events in sequence order, read in batches so memory stays flat."""
-        last = 0
+        """Audit events after ``after_seq`` in sequence order, read in batches."""
+        last = after_seq
         with self.engine.connect() as conn:
             while True:
                 e = t.audit_events.c
@@ -491,7 +507,10 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A write transaction locks at once, so two writers never read the same chain head;
+    # a read stays deferred and takes no lock.
+    write = conn.get_execution_options().get("ledger_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _constraint_hint(exc: IntegrityError) -> str:
