@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from model_governance.core.errors import UndefinedMetricError
 from model_governance.core.metrics import (
+    CategoricalSummary,
     GroupOutcomeSummary,
     NumericCurrentSummary,
     NumericReferenceSummary,
@@ -127,9 +128,21 @@ def test_streamed_ks_within_bound_for_any_chunking(reference, current, cuts, gri
     streamed, exact = window.result().ks, stats.ks_2samp(reference, current).statistic
     assert streamed.statistic <= exact + 1e-12
     assert exact <= streamed.statistic + streamed.error_bound + 1e-12
+    assert streamed.error_bound <= _largest_open_slot_share(summary, current) + 1e-12
+    assert window.result().psi == pytest.approx(population_stability_index(reference, current))
     one_pass = NumericCurrentSummary(summary)
     one_pass.update(current)
     assert one_pass.result() == window.result()
+
+
+def _largest_open_slot_share(summary, current):
+    """Largest share of a side strictly between two grid points: the stated bound."""
+    values = np.asarray(current, dtype=float)
+    strictly_between = ~np.isin(values, summary.grid)
+    slot = np.searchsorted(summary.grid, values[strictly_between])
+    current_share = np.bincount(slot, minlength=summary.grid.size + 1) / values.size
+    reference_share = summary.counts[0::2] / summary.counts.sum()
+    return float(np.maximum(reference_share, current_share).max())
 
 
 @PROPERTY_SETTINGS
@@ -161,6 +174,17 @@ def test_numeric_drift_missing_values_are_counted_never_dropped(reference, curre
     assert result.is_defined == (
         result.missing.reference_rate < 1.0 and result.missing.current_rate < 1.0
     )
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(st.sampled_from(["a", "b", "c", None]), max_size=60), cut_points)
+def test_categorical_summary_any_chunking_equals_single_pass(values, cuts):
+    chunked, single = CategoricalSummary(), CategoricalSummary()
+    for part in _chunks(values, cuts):
+        chunked.update(part)
+    single.update(values)
+    assert chunked.result() == single.result()
+    assert chunked.missing == values.count(None)
 
 
 group_outcomes = st.lists(

@@ -63,14 +63,15 @@ def _check(check_id, outcome):
     return CheckResult(check_id, check_id, status, is_blocking, f"{check_id} {status.value}")
 
 
-# Each check is absent or has a random outcome and blocking flag.
-checks = st.tuples(
-    *(st.none() | st.tuples(st.sampled_from(list(CheckStatus)), st.booleans()) for _ in CHECK_IDS)
-).map(lambda outcomes: tuple(_check(i, o) for i, o in zip(CHECK_IDS, outcomes) if o))
+# Each check is absent or has a random outcome (mostly a pass) and blocking flag.
+statuses = st.sampled_from([CheckStatus.PASS] * 3 + list(CheckStatus))
+checks = st.tuples(*(st.none() | st.tuples(statuses, st.booleans()) for _ in CHECK_IDS)).map(
+    lambda outcomes: tuple(_check(i, o) for i, o in zip(CHECK_IDS, outcomes) if o)
+)
 users = st.sampled_from(USERS)
 # Approvals and usable comments outnumber the rest so that many reviews complete.
 decisions = st.sampled_from([Decision.APPROVE] * 9 + [Decision.REJECT])
-texts = st.sampled_from(["ok"] * 6 + ["", "  "])
+texts = st.sampled_from(["ok"] * 8 + ["", "  "])
 FULL_KINDS = ("sign",) * 8 + ("waive",) * 3 + ("withdraw", "revoke", "rerun")
 
 
@@ -95,7 +96,7 @@ def scenarios(draw, *, kinds=FULL_KINDS, max_actions=30):
         if kind == "sign":
             role = draw(st.sampled_from([order[signed % len(ROLES)]] * 3 + [*ROLES, "cfo"]))
             signed += 1
-            user = draw(st.sampled_from([holders.get(role, SUBMITTER)] * 5 + list(USERS)))
+            user = draw(st.sampled_from([holders.get(role, SUBMITTER)] * 8 + list(USERS)))
             sequence.append((kind, user, role, draw(decisions), draw(texts)))
         elif kind == "waive":
             role = draw(st.sampled_from(("review_board",) * 3 + ROLES))
@@ -175,7 +176,7 @@ def _assert_gate(q, policy, other):
     assert gate_decision(q, policy, q.fingerprint).is_open is (q.state is S.APPROVED)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     scenario=scenarios(),
     initial_checks=checks,
@@ -191,14 +192,16 @@ def test_workflow_random_actions_keep_every_invariant(
         "Q-1", "m", "v1", SUBMITTER, FINGERPRINT, policy.content_hash, checks=tuple(initial_checks)
     )
     reached = {q.state}
+    _assert_gate(q, policy, other)
     for action in sequence:
         step = _apply(q, policy, who, action)
         if q.state in FINAL:
             assert step is None, f"{q.state.value} accepted {action[0]}"
             continue
-        if step is not None:
-            _assert_moves_follow_table(q, step)
-            q = step.qualification
+        if step is None:
+            continue
+        _assert_moves_follow_table(q, step)
+        q = step.qualification
         if q.state is S.APPROVED:
             _assert_approval_earned(q, policy, who)
         _assert_waivers_authorised(q, policy, who)
@@ -287,11 +290,11 @@ def _comparable(q):
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     scenario=scenarios(kinds=FULL_KINDS[:-1], max_actions=14),
-    auc=st.sampled_from([0.85, 0.95]),
-    code_env=st.sampled_from(["python-3.11-deltadental", "python-3.12-unapproved"]),
+    auc=st.sampled_from([0.95, 0.95, 0.85]),
+    code_env=st.sampled_from(["python-3.11-deltadental"] * 2 + ["python-3.12-unapproved"]),
 )
 def test_service_random_actions_match_pure_model_and_chain_verifies(scenario, auc, code_env):
     ledger = Ledger.open("sqlite://")

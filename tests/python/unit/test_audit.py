@@ -191,6 +191,36 @@ def test_verify_chain_resealed_last_event_is_named_by_head():
     assert (result.is_intact, result.first_bad_seq) == (False, N_EVENTS)
 
 
+def test_verify_chain_extra_event_reason_says_it_lies_past_the_head():
+    events, head = _chain()
+    forged = seal(head, occurred_at=T0, actor="mallory", action="x", entity=("t", "1"), payload={})
+
+    assert verify_chain([*events, forged], head).reason.startswith(
+        f"event {N_EVENTS + 1} lies past the recorded head (event {N_EVENTS})"
+    )
+
+
+def test_verify_chain_altered_head_hash_names_the_last_event():
+    events, head = _chain()
+
+    result = verify_chain(events, ChainHead(head.seq, "4" * 64))
+
+    assert (result.first_bad_seq, result.reason) == (
+        N_EVENTS,
+        f"event {N_EVENTS} does not match the recorded head's hash; it was replaced or the "
+        "head was altered",
+    )
+
+
+def test_verify_chain_unhashable_value_fails_at_that_event_without_raising():
+    events, head = _chain()
+    events[2] = dataclasses.replace(events[2], occurred_at=datetime(2024, 3, 1, 9, 0, 2))
+
+    result = verify_chain(events, head)
+
+    assert (result.first_bad_seq, result.reason[:34]) == (3, "its content cannot be hashed (time")
+
+
 # Tampering with the ledger file
 
 

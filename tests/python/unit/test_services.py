@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from sqlalchemy import func, select
 
@@ -93,6 +95,22 @@ def test_register_records_audit_event_with_semantic_tag(service, ledger, evidenc
         SUBMITTER,
         "v1.0-prod-candidate",
     )
+
+
+def test_register_audit_time_comes_from_the_service_clock(service, ledger, evidence_factory):
+    service.register(evidence_factory(), actor=SUBMITTER)
+
+    event = next(ledger.iter_events(entity=("version", "claims-fraud/v1")))
+    assert event.occurred_at == datetime(2024, 3, 1, 9, 0, 0, tzinfo=timezone.utc)
+
+
+def test_sign_records_signoff_time_from_the_service_clock(service, evidence_factory, reviewers):
+    q = _submitted(service, evidence_factory())
+    expected = service.clock() + timedelta(seconds=1)  # the next reading is the sign-off's
+
+    q = _sign(service, q, reviewers, ROLES[:1])
+
+    assert q.signoff_for("review_board").signed_at == expected
 
 
 def test_register_same_version_twice_is_a_conflict_with_fix(service, evidence_factory):
