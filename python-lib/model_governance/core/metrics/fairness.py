@@ -139,23 +139,7 @@ class GroupOutcomeSummary:
     def result(self, *, min_group_size: int) -> DisparateImpactResult:
         """Disparate impact of the rows seen so far (see disparate_impact_ratio)."""
         _check_min_group_size(min_group_size)
-        sufficient = {g: c for g, c in self._counts.items() if c[0] >= min_group_size}
-        if len(sufficient) < 2:
-            raise UndefinedMetricError(
-                f"groups: {len(sufficient)} group(s) have at least min_group_size="
-                f"{min_group_size} rows (sizes: {_sizes_text(self._counts)}); disparate "
-                "impact needs two. Evaluate on more rows, or review the minimum group "
-                "size in the policy."
-            )
-        # max and min keep the first of equal values: ties go to the smallest label.
-        best = max(sorted(sufficient), key=lambda name: _rate(sufficient[name]))
-        best_rate = _rate(sufficient[best])
-        if best_rate == 0.0:
-            raise UndefinedMetricError(
-                f"outcomes: no row of a sufficient group has the favourable outcome "
-                f"{self._favourable_outcome!r}, so every rate is 0 and the ratio is "
-                "undefined. Check the favourable outcome value in the policy."
-            )
+        best, best_rate = self._highest_rate(self._sufficient_groups(min_group_size))
         rates = tuple(
             _group_rate(name, self._counts[name], best_rate, min_group_size)
             for name in sorted(self._counts)
@@ -165,6 +149,28 @@ class GroupOutcomeSummary:
         return DisparateImpactResult(
             ratios[lowest], best, lowest, rates, min_group_size, self._missing
         )
+
+    def _sufficient_groups(self, min_group_size: int) -> dict[str, tuple[int, int]]:
+        sufficient = {g: c for g, c in self._counts.items() if c[0] >= min_group_size}
+        if len(sufficient) < 2:
+            raise UndefinedMetricError(
+                f"groups: {len(sufficient)} group(s) have at least min_group_size="
+                f"{min_group_size} rows (sizes: {_sizes_text(self._counts)}); disparate "
+                "impact needs two. Evaluate on more rows, or review the minimum group "
+                "size in the policy."
+            )
+        return sufficient
+
+    def _highest_rate(self, sufficient: dict[str, tuple[int, int]]) -> tuple[str, float]:
+        # max keeps the first of equal values: a tie goes to the smallest label.
+        best = max(sorted(sufficient), key=lambda name: _rate(sufficient[name]))
+        if sufficient[best][1] == 0:
+            raise UndefinedMetricError(
+                f"outcomes: no row of a sufficient group has the favourable outcome "
+                f"{self._favourable_outcome!r}, so every rate is 0 and the ratio is "
+                "undefined. Check the favourable outcome value in the policy."
+            )
+        return best, _rate(sufficient[best])
 
     def _add(self, name: str, size: int, hit: int) -> None:
         old_size, old_hit = self._counts.get(name, (0, 0))

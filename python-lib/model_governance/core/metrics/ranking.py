@@ -227,23 +227,11 @@ class ScoreSummary:
         if self._values is None:
             self._counts += self._bin_counts(scores, is_positive)
         else:
-            values, inverse = np.unique(scores, return_inverse=True)
-            counts = np.bincount(2 * inverse + is_positive, minlength=2 * values.size)
-            self._absorb_exact(self._values, values, counts.reshape(values.size, 2).T)
+            self._add_exact(self._values, scores, is_positive)
 
     def merge(self, other: ScoreSummary) -> None:
         """Add the counts of ``other``, built with the same settings, into this one."""
-        if (other._positive_label, other._bins, other._range) != (
-            self._positive_label,
-            self._bins,
-            self._range,
-        ):
-            raise ValidationError(
-                "ScoreSummary.merge: the summaries use different positive labels, bins or "
-                f"score ranges; received {other._positive_label!r}/{other._bins}/"
-                f"{other._range} for {self._positive_label!r}/{self._bins}/{self._range}. "
-                "Build every partial summary with the same settings."
-            )
+        self._require_same_settings(other)
         self._record_negative_label(other._negative_label)
         if self._values is not None and other._values is not None:
             self._absorb_exact(self._values, other._values, other._counts)
@@ -273,6 +261,16 @@ class ScoreSummary:
         bound = tied / pairs if self.is_binned else 0.0
         return AucEstimate(auc, bound, n_positive, n_negative, self.is_binned)
 
+    def _require_same_settings(self, other: ScoreSummary) -> None:
+        theirs = (other._positive_label, other._bins, other._range)
+        ours = (self._positive_label, self._bins, self._range)
+        if theirs != ours:
+            raise ValidationError(
+                "ScoreSummary.merge: the summaries use different positive labels, bins or "
+                f"score ranges; received {theirs} for {ours}. Build every partial summary "
+                "with the same settings."
+            )
+
     def _record_negative_label(self, label: object) -> None:
         if label is None:
             return
@@ -284,6 +282,17 @@ class ScoreSummary:
                 f"and {label!r} (positive label {self._positive_label!r}). Map labels to "
                 "two classes before streaming."
             )
+
+    def _add_exact(self, held: FloatArray, scores: FloatArray, is_positive: BoolArray) -> None:
+        values = np.unique(scores)
+        if np.union1d(held, values).size > self._max_unique:
+            # Bin the raw chunk directly rather than count it exactly first.
+            self._switch_to_bins()
+            self._counts += self._bin_counts(scores, is_positive)
+            return
+        slots = 2 * np.searchsorted(values, scores) + is_positive
+        counts = np.bincount(slots, minlength=2 * values.size).reshape(values.size, 2).T
+        self._absorb_exact(held, values, counts)
 
     def _absorb_exact(self, held: FloatArray, values: FloatArray, counts: IntArray) -> None:
         merged = np.union1d(held, values)

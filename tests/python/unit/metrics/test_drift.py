@@ -347,3 +347,17 @@ def test_numeric_drift_by_column_different_names_raise_listing_them():
 def test_numeric_drift_by_column_invalid_column_is_named():
     with pytest.raises(ValidationError, match=r"column 'age': current: infinite value"):
         numeric_drift_by_column({"age": [1.0]}, {"age": [np.inf]})
+
+
+def test_categorical_summary_update_counts_equals_update_with_values():
+    by_values, by_counts = CategoricalSummary(), CategoricalSummary()
+    by_values.update(["a", "a", "b", None])
+    by_counts.update_counts({"a": 2, "b": 1, float("nan"): 1})
+    assert by_counts.result() == by_values.result()
+
+
+def test_categorical_summary_update_counts_fractional_count_raises():
+    with pytest.raises(
+        ValidationError, match=r"counts: expected whole-number counts.*rows per bin"
+    ):
+        CategoricalSummary().update_counts({"a": 1.5})
