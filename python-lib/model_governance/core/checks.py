@@ -14,7 +14,9 @@ from enum import Enum
 from typing import Any, Optional
 
 from model_governance.core.compare import exceeds, falls_below
+from model_governance.core.errors import UndefinedMetricError
 from model_governance.core.evidence import Evidence, FairnessEvidence
+from model_governance.core.metrics.fairness import DisparateImpactResult, GroupOutcomeSummary
 from model_governance.core.policy import Policy
 from model_governance.core.sensitive import ColumnProfile, SensitiveFinding, scan_columns
 
@@ -367,24 +369,25 @@ def _is_drift_flag(evaluation: EvaluationSummary, policy: Policy) -> bool:
     return ks_flag or psi_flag
 
 
+def disparate_impact_of(fairness: FairnessEvidence, min_group_size: int) -> DisparateImpactResult:
+    """Disparate impact from an attribute's stored group counts (the kernel decides)."""
+    summary = GroupOutcomeSummary(favourable_outcome=True)
+    for group in fairness.groups:
+        summary.add_counts(group.group, size=group.size, favourable=group.favourable)
+    return summary.result(min_group_size=min_group_size)
+
+
 def _attribute_ratio(fairness: FairnessEvidence, min_size: int) -> dict[str, Any]:
-    groups = {g.group: g for g in fairness.groups}
-    sufficient = {k: g.favourable / g.size for k, g in groups.items() if g.size >= min_size}
-    insufficient = sorted(k for k, g in groups.items() if g.size < min_size)
-    best = max(sufficient.values(), default=0.0)
-    if len(sufficient) < 2 or best == 0.0:
-        return {
-            "ratio": None,
-            "lowest_group": None,
-            "rates": sufficient,
-            "insufficient_data": insufficient,
-        }
-    lowest = min(sufficient, key=lambda k: sufficient[k])
+    insufficient = sorted(g.group for g in fairness.groups if g.size < min_size)
+    try:
+        result = disparate_impact_of(fairness, min_size)
+    except UndefinedMetricError:
+        return {"ratio": None, "lowest_group": None, "insufficient_data": insufficient}
     return {
-        "ratio": sufficient[lowest] / best,
-        "lowest_group": lowest,
-        "rates": sufficient,
-        "sizes": {k: g.size for k, g in groups.items()},
+        "ratio": result.ratio,
+        "lowest_group": result.lowest_group,
+        "rates": {g.group: g.rate for g in result.groups if g.is_sufficient},
+        "sizes": {g.group: g.size for g in result.groups},
         "insufficient_data": insufficient,
     }
 

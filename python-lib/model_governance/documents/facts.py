@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from model_governance.core.checks import CheckResult
-from model_governance.core.errors import ValidationError
+from model_governance.core.checks import CheckResult, disparate_impact_of
+from model_governance.core.compare import falls_below
+from model_governance.core.errors import UndefinedMetricError, ValidationError
 from model_governance.core.evidence import Evidence, ExperimentRun, FairnessEvidence
 from model_governance.core.hashing import canonical_value, to_utc_iso
 from model_governance.core.metrics.ranking import RocCurve
@@ -206,28 +207,29 @@ def _bias(evidence: Evidence, policy: Policy) -> dict[str, Any]:
 
 
 def _attribute(fairness: FairnessEvidence, min_size: int, threshold: float) -> dict[str, Any]:
-    # Groups below the policy's minimum size get no ratio and cannot be the best
-    # group: their rates are too noisy to judge a model by (the checks agree).
-    rates = {g.group: g.favourable / g.size for g in fairness.groups if g.size >= min_size}
-    best = max(rates.values(), default=0.0)
-    is_defined = len(rates) >= 2 and best > 0.0
+    # The same kernel as the disparate-impact check, so card and checklist agree.
+    try:
+        result = disparate_impact_of(fairness, min_size)
+    except UndefinedMetricError:
+        result = None
+    per_group = {g.group: g for g in result.groups} if result else {}
     groups = [
         {
             "group": g.group,
             "size": g.size,
             "favourable": g.favourable,
             "rate": g.favourable / g.size if g.size else None,
-            "disparate_impact": rates[g.group] / best if is_defined and g.group in rates else None,
+            "disparate_impact": per_group[g.group].ratio if g.group in per_group else None,
             "is_insufficient": g.size < min_size,
         }
         for g in fairness.groups
     ]
-    ratio = min(rates.values()) / best if is_defined else None
+    ratio = result.ratio if result else None
     return {
         "attribute": fairness.attribute,
         "favourable_outcome": fairness.favourable_outcome,
         "disparate_impact": ratio,
-        "is_below_threshold": ratio is not None and ratio < threshold,
+        "is_below_threshold": ratio is not None and falls_below(ratio, threshold),
         "groups": groups,
         "insufficient_groups": sorted(g.group for g in fairness.groups if g.size < min_size),
     }

@@ -172,6 +172,16 @@ class GroupOutcomeSummary:
             )
         return best, _rate(sufficient[best])
 
+    def add_counts(self, group: str, *, size: int, favourable: int) -> None:
+        """Add a group's already-counted rows (for example from stored evidence)."""
+        if size < 0 or not 0 <= favourable <= size:
+            raise ValidationError(
+                f"group {group!r}: favourable={favourable} and size={size} are not counts "
+                "with 0 <= favourable <= size; recount the group."
+            )
+        if size:
+            self._add(str(group), size, favourable)
+
     def _add(self, name: str, size: int, hit: int) -> None:
         old_size, old_hit = self._counts.get(name, (0, 0))
         self._counts[name] = (old_size + size, old_hit + hit)
