@@ -152,9 +152,3 @@ def submitter() -> Principal:
 def evidence_doc() -> Callable[..., dict[str, Any]]:
     """Factory: a valid evidence document as plain JSON; kwargs replace its keys."""
     return evidence_document
-
-
-@pytest.fixture
-def evidence_json() -> Callable[..., dict[str, Any]]:
-    """Factory: the evidence document as plain JSON types, top-level keys replaced."""
-    return evidence_document

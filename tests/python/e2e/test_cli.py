@@ -56,9 +56,9 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def registered(home: Path, tmp_path: Path, evidence_json: Callable[..., dict[str, Any]]) -> Path:
+def registered(home: Path, tmp_path: Path, evidence_doc: Callable[..., dict[str, Any]]) -> Path:
     path = tmp_path / "evidence.json"
-    path.write_text(json.dumps(evidence_json()), encoding="utf-8")
+    path.write_text(json.dumps(evidence_doc()), encoding="utf-8")
     run_cli("register", "--evidence", str(path), "--as", "alice", home=home)
     run_cli(
         "drill",
@@ -146,14 +146,14 @@ def test_cli_submitter_signing_is_refused_with_exit_1(home: Path, registered: Pa
 def test_cli_register_malformed_evidence_exit_2_ledger_unchanged(
     home: Path,
     tmp_path: Path,
-    evidence_json: Callable[..., dict[str, Any]],
+    evidence_doc: Callable[..., dict[str, Any]],
     overrides: dict[str, Any],
     raw: str | None,
     message: str,
 ) -> None:
     before = ledger_rows(home)
     path = tmp_path / "bad.json"
-    path.write_text(raw if raw is not None else json.dumps(evidence_json(**overrides)), "utf-8")
+    path.write_text(raw if raw is not None else json.dumps(evidence_doc(**overrides)), "utf-8")
     result = run_cli("register", "--evidence", str(path), home=home, check=2)
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
