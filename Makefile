@@ -10,7 +10,7 @@ DEMO_DIR       ?= demo-work
 PLUGIN_PATHS   := plugin.json code-env python-lib custom-recipes python-runnables python-steps \
                   webapps parameter-sets resource README.md LICENSE
 
-.PHONY: venv test unit-tests integration-tests tests demo lint bench plugin dist-clean
+.PHONY: venv test unit-tests integration-tests tests demo demo-dss lint bench plugin dist-clean
 
 $(STAMP): pyproject.toml code-env/python/spec/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ integration-tests: venv
 
 demo: venv
 	$(VENV)/bin/model-governance demo --workdir $(DEMO_DIR)
+
+# The six macros end to end against the DSS API double, run the way DSS runs them.
+demo-dss: venv
+	$(PY) tests/demo_dss.py $(DEMO_DIR)/dss
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ trailing slashes included: a path the client does not send is a 404 here too.
 from __future__ import annotations
 
 from . import handlers_api_deployer as api
+from . import handlers_artifacts as artifacts
 from . import handlers_deployer as deployer
 from . import handlers_govern as govern
 from . import handlers_models as models
@@ -37,6 +38,7 @@ DSS_ROUTES: tuple[Route, ...] = (
     Route("PUT", _P + "/variables/", projects.set_project_variables,
           ("DSSProject.set_variables", "DSSProject.update_variables")),
     Route("GET", "/meanings/", projects.list_meanings, ("DSSClient.list_meanings",)),
+    Route("GET", "/admin/code-envs/", artifacts.list_code_envs, ("DSSClient.list_code_envs",)),
     # Datasets
     Route("GET", _P + "/datasets/", projects.list_datasets, ("DSSProject.list_datasets",)),
     Route("GET", _P + "/datasets/<dataset_name>", projects.get_dataset_settings,
@@ -61,6 +63,13 @@ DSS_ROUTES: tuple[Route, ...] = (
           ("DSSTrainedModelDetails.save_user_meta",)),
     Route("POST", _SM + "/versions/<version_id>/actions/setActive", models.set_active_version,
           ("DSSSavedModel.set_active_version",)),
+    Route("POST", _SM + "/versions/<version_id>/generate-documentation-from-default-template",
+          artifacts.generate_model_documentation,
+          ("DSSTrainedModelDetails.generate_documentation",)),
+    Route("GET", _P + "/savedmodels/documentations/<export_id>",
+          artifacts.download_model_documentation,
+          ("DSSTrainedModelDetails.download_documentation_stream",
+           "DSSTrainedModelDetails.download_documentation_to_file")),
     # Model evaluation stores
     Route("GET", _P + "/evaluationstores/", models.list_evaluation_stores,
           ("DSSProject.list_model_evaluation_stores", "DSSProject.list_evaluation_stores")),
@@ -85,6 +94,10 @@ DSS_ROUTES: tuple[Route, ...] = (
           ("DSSProject.export_bundle",)),
     Route("DELETE", _P + "/bundles/exported/<bundle_id>", deployer.delete_exported_bundle,
           ("DSSProject.delete_exported_bundle",)),
+    Route("GET", _P + "/bundles/exported/<bundle_id>/archive",
+          artifacts.get_exported_bundle_archive,
+          ("DSSProject.get_exported_bundle_archive_stream",
+           "DSSProject.download_exported_bundle_archive_to_file")),
     Route("POST", _P + "/bundles/<bundle_id>/publish", deployer.publish_bundle,
           ("DSSProject.publish_bundle",)),
     # Project Deployer

@@ -34,6 +34,14 @@ class Text:
     body: str
 
 
+@dataclass(frozen=True)
+class Binary:
+    """A binary answer (``_perform_raw`` callers: archives, documents)."""
+
+    body: bytes
+    mimetype: str = "application/octet-stream"
+
+
 @dataclass
 class RequestContext:
     """What a handler sees of the request: state, raw request and caller."""

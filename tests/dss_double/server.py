@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 from . import auth
 from .errors import INTERNAL, NOT_FOUND, DssApiError
 from .routes import DSS_ROUTES, GOVERN_ROUTES
-from .routing import RequestContext, Route, Text
+from .routing import Binary, RequestContext, Route, Text
 from .state import DssState, Principal, RecordedRequest
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,8 @@ def _success_response(result: Any) -> Response:
         return Response(status=204)
     if isinstance(result, Text):
         return Response(result.body, status=200, mimetype="text/plain")
+    if isinstance(result, Binary):
+        return Response(result.body, status=200, mimetype=result.mimetype)
     return Response(json.dumps(result), status=200, mimetype="application/json")
 
 

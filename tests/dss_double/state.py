@@ -124,6 +124,8 @@ class DssState:
         self.credentials = _build_credentials(data)
         self.meanings = data.get("meanings", [])
         self.channels = {c["id"]: c for c in data.get("messagingChannels", [])}
+        self.instance = data.get("instance", {})
+        self.documentations: dict[str, bytes] = {}
         self.projects = {p["projectKey"]: fixtures.build_project(p) for p in data["projects"]}
         self.project_deployer = fixtures.build_project_deployer(data.get("projectDeployer", {}))
         self.api_deployer = fixtures.build_api_deployer(data.get("apiDeployer", {}))

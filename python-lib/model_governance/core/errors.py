@@ -13,6 +13,7 @@ points can show its message unchanged and keep tracebacks for anything unexpecte
     ├── AuthorizationError            the actor may not do this (roles, duties)
     ├── GateClosedError               an action refused because the gate is closed
     ├── NotSupportedError             a documented limitation was reached
+    ├── ExternalSystemError           DSS refused or failed an operation
     └── LedgerError                   the store failed or refused a write
         └── LedgerIntegrityError      the audit chain does not verify
 
@@ -81,6 +82,18 @@ class GateClosedError(GovernanceError):
 
 class NotSupportedError(GovernanceError):
     """A known limitation was reached; the message says what is not handled."""
+
+
+class ExternalSystemError(GovernanceError):
+    """DSS (or another outside system) refused or failed an operation.
+
+    The message names the operation, the answer DSS gave, what the ledger now holds
+    and what to do next; ``operation`` repeats the operation for callers.
+    """
+
+    def __init__(self, message: str, *, operation: str = ""):
+        self.operation = operation
+        super().__init__(message)
 
 
 class LedgerError(GovernanceError):

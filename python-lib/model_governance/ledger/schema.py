@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 
 metadata = MetaData()
@@ -68,6 +69,11 @@ qualifications = Table(
     ),
     Index("ix_qualifications_version", "model_id", "version"),
     Index("ix_qualifications_state", "state"),
+    # The review queue lists newest first, by state, project or model.
+    Index("ix_qualifications_created", "created_at"),
+    Index("ix_qualifications_state_created", "state", "created_at"),
+    Index("ix_qualifications_project_created", "project_key", "created_at"),
+    Index("ix_qualifications_model_created", "model_id", "created_at"),
 )
 
 check_results = Table(
@@ -166,6 +172,15 @@ bundles = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # SHA-256 of the archive DSS exported, and the release notes it carries.
+    Column("archive_sha256", String(64)),
+    Column("release_notes", Text, nullable=False, default=""),
+    # Set once the bundle is published to the Project Deployer.
+    Column("published_project_key", String(200)),
+    Column("published_by", String(200)),
+    Column("published_at", String(40)),
+    Index("ix_bundles_model", "model_id"),
+    Index("ix_bundles_state", "project_key", "state"),
 )
 
 deployments = Table(
@@ -184,6 +199,7 @@ deployments = Table(
     Column("started_at", String(40), nullable=False),
     Column("finished_at", String(40)),
     Index("ix_deployments_deployment", "deployment_id"),
+    Index("ix_deployments_bundle", "project_key", "bundle_id"),
 )
 
 evaluations = Table(
@@ -200,6 +216,125 @@ evaluations = Table(
     Column("source", String(200), nullable=False),
     Column("recorded_at", String(40), nullable=False),
     Index("ix_evaluations_version", "model_id", "version", "window_end"),
+)
+
+# Monitoring (stage 6): the reference each version is compared with, every rule
+# decision, the episodes (flags) those decisions open and close, the alerts and
+# retraining runs an episode sets off, and the status published per model.
+
+reference_summaries = Table(
+    "reference_summaries",
+    metadata,
+    Column("model_id", String(200), primary_key=True),
+    Column("version", String(200), primary_key=True),
+    Column("summary_json", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("source", String(400), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+)
+
+monitoring_decisions = Table(
+    "monitoring_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(200), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("episode_change", String(20), nullable=False),
+    Column("measured_json", Text, nullable=False),
+    Column("thresholds_json", Text, nullable=False),
+    Column("reasons_json", Text, nullable=False),
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id")),
+    Column("policy_hash", String(64), nullable=False),
+    Column("decided_by", String(200), nullable=False),
+    Column("decided_at", String(40), nullable=False),
+    Index("ix_monitoring_decisions_rule", "model_id", "rule", "decided_at"),
+)
+
+monitoring_episodes = Table(
+    "monitoring_episodes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(200), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id")),
+    Column("opening_decision_id", Integer, ForeignKey("monitoring_decisions.id"), nullable=False),
+    Column("closing_decision_id", Integer, ForeignKey("monitoring_decisions.id")),
+    Column("opened_at", String(40), nullable=False),
+    Column("closed_at", String(40)),
+    Index("ix_monitoring_episodes_model", "model_id", "state"),
+    # One open episode per model, rule and subject, even with concurrent writers.
+    Index(
+        "ux_monitoring_episodes_open",
+        "model_id",
+        "rule",
+        "subject",
+        unique=True,
+        sqlite_where=text("state = 'open'"),
+        postgresql_where=text("state = 'open'"),
+    ),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("episode_id", Integer, ForeignKey("monitoring_episodes.id"), nullable=False),
+    Column("channel", String(40), nullable=False),
+    # Scheme and host only: a webhook URL's path and a routing key are secrets.
+    Column("target", String(300), nullable=False),
+    Column("dedup_key", String(255), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("response_code", Integer),
+    Column("error", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("finished_at", String(40)),
+    Index("ix_alert_deliveries_episode", "episode_id"),
+    Index("ix_alert_deliveries_status", "status"),
+)
+
+retraining_runs = Table(
+    "retraining_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(200), nullable=False),
+    Column("version", String(200), nullable=False),
+    Column("episode_id", Integer, ForeignKey("monitoring_episodes.id"), nullable=False),
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id")),
+    Column("status", String(20), nullable=False),
+    Column("run_id", String(300), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("requested_at", String(40), nullable=False),
+    Column("finished_at", String(40)),
+    Index("ix_retraining_runs_model", "model_id", "requested_at"),
+)
+
+status_snapshots = Table(
+    "status_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(200), nullable=False),
+    Column("version", String(200)),
+    Column("health", String(20), nullable=False),
+    Column("governance_state", String(20)),
+    Column("last_evaluation_id", Integer, ForeignKey("evaluations.id")),
+    Column("last_window_end", String(40)),
+    Column("open_flags_json", Text, nullable=False),
+    Column("deployed_bundle", String(300)),
+    Column("summary_json", Text, nullable=False),
+    Column("published_by", String(200), nullable=False),
+    Column("published_at", String(40), nullable=False),
+    Index("ix_status_snapshots_model", "model_id", "published_at"),
 )
 
 audit_events = Table(

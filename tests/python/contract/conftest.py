@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Iterator
@@ -193,3 +194,151 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         if terminalreporter.verbosity >= 0:
             for route_key in unused:
                 terminalreporter.write_line(f"  unused: {route_key}")
+
+
+# ---------------------------------------------------------------- the plugin's macros
+
+
+class PluginWorld:
+    """The plugin installed on the double: settings, data, macros, ledger and reviewers.
+
+    Macros run as DSS runs them (see ``plugin_harness.run_macro``) with the DSS
+    environment of ``dss_env``; by default as ``admin`` (the fixture's backend ticket).
+    """
+
+    def __init__(self, env: DssEnv, ledger_path: Path) -> None:
+        from plugin_harness import plugin_settings, write_claims
+
+        self.env = env
+        self.double = env.double
+        self.ledger_path = ledger_path
+        self.settings = plugin_settings(ledger_path)
+        self._ledgers: list[Any] = []
+        write_claims(env.data_dir)
+
+    def run(self, macro: str, config: dict[str, Any], **settings: Any) -> Any:
+        """Run one macro with the plugin settings (``settings`` override them)."""
+        from plugin_harness import run_macro
+
+        return run_macro(macro, config, {**self.settings, **settings})
+
+    def as_user(self, ticket: str) -> None:
+        """Run the next macros with another user's API ticket."""
+        self.env.setenv("DKU_API_TICKET", ticket)
+
+    def governance(self) -> Any:
+        """A governance service on the world's ledger, with the plugin's policy."""
+        from model_governance.dss.params import parse_plugin_settings
+        from model_governance.ledger import Ledger
+        from model_governance.services import GovernanceService
+
+        parsed = parse_plugin_settings(self.settings)
+        ledger = Ledger.open(parsed.ledger_url)
+        self._ledgers.append(ledger)
+        return GovernanceService(ledger, parsed.policy)
+
+    def submit(self, version: str, semver: str = "1.0", **form: Any) -> str:
+        """Run 'Submit for review'; returns the new qualification id."""
+        from plugin_harness import MODEL_ID, SUBMIT_FORM
+
+        self.run(
+            "submit-for-review", {**SUBMIT_FORM, "version_id": version, "semver": semver, **form}
+        )
+        q = self.governance().ledger.latest_qualification(MODEL_ID, version)
+        return str(q.qualification_id)
+
+    def approve(self, qualification_id: str, roles: tuple[str, ...] | None = None) -> Any:
+        """Rehearse the rollback, re-run the checks, sign as the fixture's reviewers."""
+        from plugin_harness import MODEL_ID, reviewer_principals
+
+        from model_governance.core.workflow import Decision
+
+        service = self.governance()
+        q = service.ledger.get_qualification(qualification_id)
+        service.record_rollback_drill(
+            MODEL_ID, q.version, actor="mle.maria", is_passed=True, target="",
+            note="undeploy rehearsed on STAGING-ML-01",
+        )  # fmt: skip
+        service.rerun_checks(qualification_id, actor="mle.maria")
+        reviewers = reviewer_principals(service.policy)
+        for role in roles or tuple(reviewers):
+            service.sign(qualification_id, reviewers[role], role, Decision.APPROVE, comment="ok")
+        return service.ledger.get_qualification(qualification_id)
+
+    def approved_bundle(self, version: str, semver: str) -> str:
+        """Submit, approve and create the bundle of a version; returns the bundle id."""
+        from plugin_harness import SAVED_MODEL
+
+        self.approve(self.submit(version, semver))
+        self.run("create-approved-bundle", {"saved_model_id": SAVED_MODEL, "version_id": version})
+        return self.bundles()[-1].bundle_id
+
+    def published_bundle(self, version: str, semver: str, *, govern: str = "APPROVED") -> str:
+        """An approved bundle, published, with the Govern status DSS will see."""
+        bundle_id = self.approved_bundle(version, semver)
+        self.run("publish-bundle", {"bundle_id": bundle_id})
+        self.double.state.set_bundle_governance(PROJECT_KEY, bundle_id, govern)
+        return bundle_id
+
+    def deploy(self, bundle_id: str, infrastructure: str = "PROD-ML-01", **form: Any) -> Any:
+        """Run 'Deploy to an infrastructure'."""
+        config = {
+            "bundle_id": bundle_id,
+            "infrastructure": infrastructure,
+            "scoring_dataset": "claims_scored",
+            "compliance_folder": "compliance",
+            "reason": "CHG-2041",
+            **form,
+        }
+        return self.run("deploy-bundle", config)
+
+    def add_version(self, version_id: str, *, auc: float = 0.94, based_on: str = "v1") -> None:
+        """Add a retrained version of the saved model, copied from ``based_on``."""
+        state = self.double.state
+        with state.lock:
+            versions = state.saved_model(PROJECT_KEY, "Zx7kQp2B")["versions"]
+            record = copy.deepcopy(versions[based_on])
+            for part in (record["details"], record["snippet"]):
+                part["fullModelId"] = f"S-{PROJECT_KEY}-Zx7kQp2B-{version_id}"
+                part["userMeta"]["name"] = f"Monthly retrain {version_id}"
+            record["details"]["perf"]["tiMetrics"]["auc"] = auc
+            record["snippet"]["auc"] = auc
+            versions[version_id] = record
+
+    def configure(self, **settings: Any) -> None:
+        """Change the plugin settings (policy included) before anything is signed."""
+        from plugin_harness import plugin_settings
+
+        self.settings = plugin_settings(self.ledger_path, **settings)
+
+    def bundles(self) -> list[Any]:
+        """Approved bundles of FRAUD in the ledger, oldest first."""
+        from model_governance.ledger.deployments import approved_bundles
+
+        return approved_bundles(self.governance().ledger, PROJECT_KEY)
+
+    def events(self, action: str | None = None) -> list[Any]:
+        """Ledger audit events, optionally of one action."""
+        ledger = self.governance().ledger
+        return [e for e in ledger.iter_events() if action is None or e.action == action]
+
+    def dss_audit_actions(self) -> list[str]:
+        """Actions of the custom entries the plugin sent to the DSS audit trail."""
+        return [
+            entry["customMsgParams"]["action"]
+            for entry in self.double.state.audit_log
+            if entry["customMsgType"] == "model-governance"
+        ]
+
+    def close(self) -> None:
+        """Release the ledgers opened by the helpers."""
+        for ledger in self._ledgers:
+            ledger.engine.dispose()
+
+
+@pytest.fixture
+def plugin(dss_env: DssEnv, tmp_path: Path) -> Iterator[PluginWorld]:
+    """The plugin on a fresh double world, SQLite ledger and claims data."""
+    world = PluginWorld(dss_env, tmp_path / "ledger" / "ledger.sqlite")
+    yield world
+    world.close()

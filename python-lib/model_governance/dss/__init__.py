@@ -1,0 +1,1 @@
+"""DSS adapters and macro entry points: the only modules importing ``dataiku``."""

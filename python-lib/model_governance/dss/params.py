@@ -1,0 +1,410 @@
+"""Plugin settings and macro parameters, parsed once into frozen values.
+
+DSS hands plugin code plain dicts (the plugin settings and each macro's form). Every
+value is checked here; a bad one raises :class:`ConfigError` naming the field as the UI
+labels it, what is wrong, the value received and where to fix it. Integers arrive as
+floats, unset fields as None or missing: both are accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any, Optional
+
+from model_governance.core.constants import (
+    DATA_STEWARD,
+    ML_ENGINEER,
+    SECURITY_LEAD,
+)
+from model_governance.core.errors import ConfigError
+from model_governance.core.evidence import SEMVER_PATTERN, ModelDescription
+from model_governance.core.policy import Policy, parse_policy
+
+PLUGIN_SCREEN = "Plugins > Model Governance > Settings"
+MACRO_SCREEN = "the macro's form"
+DEFAULT_LEDGER_PATH = "/data/dataiku/model-governance/ledger.sqlite"
+DEFAULT_GOVERN_STEP = "review"
+DEFAULT_GOVERN_GROUPS = {
+    "data_steward": DATA_STEWARD,
+    "security": SECURITY_LEAD,
+    "ml_engineering": ML_ENGINEER,
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+__all__ = [
+    "BundleParams",
+    "DeployParams",
+    "EvaluationParams",
+    "GovernSettings",
+    "PluginSettings",
+    "PruneParams",
+    "PublishParams",
+    "RollbackParams",
+    "SubmitParams",
+    "parse_bundle_params",
+    "parse_deploy_params",
+    "parse_plugin_settings",
+    "parse_prune_params",
+    "parse_publish_params",
+    "parse_rollback_params",
+    "parse_submit_params",
+]
+
+
+@dataclass(frozen=True)
+class GovernSettings:
+    """Where the Govern sign-offs are read, and how Govern groups map to roles."""
+
+    url: str
+    api_key: str = field(repr=False)
+    step_id: str
+    group_roles: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """The plugin-wide settings (ledger, policy, Govern, mail, DSS audit trail)."""
+
+    ledger_url: str = field(repr=False)
+    policy: Policy
+    govern: Optional[GovernSettings] = None
+    mail_channel_id: str = ""
+    reviewer_emails: tuple[str, ...] = ()
+    send_dss_audit: bool = True
+
+
+@dataclass(frozen=True)
+class EvaluationParams:
+    """Where the disparate-impact counts come from."""
+
+    dataset: str
+    protected_attributes: tuple[str, ...]
+    prediction_column: str
+    favourable_value: str
+
+
+@dataclass(frozen=True)
+class SubmitParams:
+    """The 'Submit model version for review' form."""
+
+    saved_model_id: str
+    version_id: Optional[str]
+    semver: str
+    folder_id: str
+    description: ModelDescription
+    sample_rows: int
+    evaluation: Optional[EvaluationParams]
+    reviewer_emails: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BundleParams:
+    """The 'Create approved bundle' form."""
+
+    saved_model_id: str
+    version_id: Optional[str]
+    activate_version: bool
+
+
+@dataclass(frozen=True)
+class PublishParams:
+    """The 'Publish bundle' form."""
+
+    bundle_id: str
+
+
+@dataclass(frozen=True)
+class DeployParams:
+    """The 'Deploy to an infrastructure' form."""
+
+    bundle_id: str
+    infrastructure: str
+    scoring_dataset: str
+    folder_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RollbackParams:
+    """The 'Roll back' form."""
+
+    infrastructure: str
+    reason: str
+    target_bundle: Optional[str]
+    folder_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class PruneParams:
+    """The 'Prune bundles' form (it has no fields; the policy says how many to keep)."""
+
+
+# Plugin settings
+
+
+def parse_plugin_settings(config: Mapping[str, Any] | None) -> PluginSettings:
+    """Parse the plugin settings dict DSS passes to every component."""
+    config = config or {}
+    return PluginSettings(
+        ledger_url=_ledger_url(config),
+        policy=_policy(config),
+        govern=_govern(config),
+        mail_channel_id=_text(config, "mail_channel_id", "Mail channel", PLUGIN_SCREEN),
+        reviewer_emails=_emails(config, "reviewer_emails", "Reviewers' e-mails", PLUGIN_SCREEN),
+        send_dss_audit=_bool(config, "send_dss_audit", default=True),
+    )
+
+
+def _ledger_url(config: Mapping[str, Any]) -> str:
+    url = _text(config, "ledger_url", "Ledger database URL", PLUGIN_SCREEN)
+    if url:
+        if "://" not in url:
+            raise ConfigError(
+                "Ledger database URL: the value has no scheme, so it is not a database URL "
+                f"(not shown: it may hold a password); write postgresql://host/db or leave "
+                f"it empty, in {PLUGIN_SCREEN}."
+            )
+        return url
+    path = _text(config, "ledger_sqlite_path", "SQLite ledger file", PLUGIN_SCREEN)
+    path = path or DEFAULT_LEDGER_PATH
+    if not PurePosixPath(path).is_absolute():
+        raise ConfigError(
+            f"SQLite ledger file: must be an absolute path readable by every DSS process, "
+            f"got {path!r}; fix it in {PLUGIN_SCREEN}."
+        )
+    return f"sqlite:///{path}"
+
+
+def _policy(config: Mapping[str, Any]) -> Policy:
+    raw = config.get("policy_json")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return Policy()
+    if isinstance(raw, Mapping):
+        return parse_policy(raw)
+    if not isinstance(raw, str):
+        raise ConfigError(f"Policy (JSON): expected JSON text, got {type(raw).__name__}.")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"Policy (JSON): not valid JSON at line {exc.lineno}, column {exc.colno} "
+            f"({exc.msg}); fix it in {PLUGIN_SCREEN}."
+        ) from exc
+    return parse_policy(data)
+
+
+def _govern(config: Mapping[str, Any]) -> GovernSettings | None:
+    if not _bool(config, "govern_enabled", default=False):
+        return None
+    url = _text(config, "govern_url", "Govern node URL", PLUGIN_SCREEN)
+    api_key = _text(config, "govern_api_key", "Govern API key", PLUGIN_SCREEN)
+    if url and not api_key:
+        raise ConfigError(
+            "Govern API key: is empty while a Govern node URL is set; enter a Govern API "
+            f"key, or clear the URL to use DSS's Govern integration, in {PLUGIN_SCREEN}."
+        )
+    groups = config.get("govern_group_roles") or DEFAULT_GOVERN_GROUPS
+    if not isinstance(groups, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in groups.items()
+    ):
+        raise ConfigError(
+            "Govern feedback groups -> roles: expected pairs of Govern group id and "
+            f"sign-off role, got {groups!r}; fix it in {PLUGIN_SCREEN}."
+        )
+    step = _text(config, "govern_step_id", "Govern workflow step", PLUGIN_SCREEN)
+    return GovernSettings(
+        url=url.rstrip("/"),
+        api_key=api_key,
+        step_id=step or DEFAULT_GOVERN_STEP,
+        group_roles={k.strip(): v.strip() for k, v in groups.items()},
+    )
+
+
+# Macro forms
+
+
+def parse_submit_params(config: Mapping[str, Any]) -> SubmitParams:
+    """Parse the 'Submit model version for review' form."""
+    return SubmitParams(
+        saved_model_id=_saved_model(config),
+        version_id=_text(config, "version_id", "Version", MACRO_SCREEN) or None,
+        semver=_semver(config),
+        folder_id=_required(config, "documents_folder", "Documents folder"),
+        description=_description(config),
+        sample_rows=_int(config, "sample_rows", "Rows sampled for the PHI/PCI scan", 1000),
+        evaluation=_evaluation(config),
+        reviewer_emails=_emails(config, "reviewer_emails", "Reviewers' e-mails", MACRO_SCREEN),
+    )
+
+
+def parse_bundle_params(config: Mapping[str, Any]) -> BundleParams:
+    """Parse the 'Create approved bundle' form."""
+    return BundleParams(
+        saved_model_id=_saved_model(config),
+        version_id=_text(config, "version_id", "Version", MACRO_SCREEN) or None,
+        activate_version=_bool(config, "activate_version", default=True),
+    )
+
+
+def parse_publish_params(config: Mapping[str, Any]) -> PublishParams:
+    """Parse the 'Publish bundle to the Project Deployer' form."""
+    return PublishParams(bundle_id=_required(config, "bundle_id", "Bundle"))
+
+
+def parse_deploy_params(config: Mapping[str, Any]) -> DeployParams:
+    """Parse the 'Deploy to an infrastructure' form."""
+    return DeployParams(
+        bundle_id=_required(config, "bundle_id", "Bundle"),
+        infrastructure=_required(config, "infrastructure", "Infrastructure"),
+        scoring_dataset=_required(config, "scoring_dataset", "Scoring dataset"),
+        folder_id=_required(config, "compliance_folder", "Compliance folder"),
+        reason=_text(config, "reason", "Reason", MACRO_SCREEN),
+    )
+
+
+def parse_rollback_params(config: Mapping[str, Any]) -> RollbackParams:
+    """Parse the 'Roll back' form."""
+    return RollbackParams(
+        infrastructure=_required(config, "infrastructure", "Infrastructure"),
+        reason=_required(config, "reason", "Reason"),
+        target_bundle=_text(config, "target_bundle", "Bundle to roll back to", MACRO_SCREEN)
+        or None,
+        folder_id=_text(config, "compliance_folder", "Compliance folder", MACRO_SCREEN) or None,
+    )
+
+
+def parse_prune_params(config: Mapping[str, Any]) -> PruneParams:
+    """Parse the 'Prune bundles' form."""
+    return PruneParams()
+
+
+def _saved_model(config: Mapping[str, Any]) -> str:
+    value = _required(config, "saved_model_id", "Saved model")
+    # A saved model picked from another project arrives as PROJECT.id.
+    return value.split(".", 1)[1] if "." in value else value
+
+
+def _semver(config: Mapping[str, Any]) -> str:
+    value = _required(config, "semver", "Semantic version")
+    text = value[1:] if value.startswith("v") else value
+    if not SEMVER_PATTERN.match(text):
+        raise ConfigError(
+            f"Semantic version: {value!r} is not MAJOR.MINOR[.PATCH]; enter for example 1.0 "
+            "(the version is then tagged v1.0-prod-candidate)."
+        )
+    return text
+
+
+def _description(config: Mapping[str, Any]) -> ModelDescription:
+    labels = {
+        "purpose": "Model purpose",
+        "business_kpi": "Business KPI",
+        "intended_use": "Intended use",
+        "out_of_scope_use": "Out-of-scope use",
+        "scalability_plan": "Scalability plan",
+        "rollback_strategy": "Rollback strategy",
+    }
+    values = {name: _text(config, name, label, MACRO_SCREEN) for name, label in labels.items()}
+    if not values["purpose"]:
+        raise ConfigError(
+            "Model purpose: is empty; say what the model decides and for whom (it opens the "
+            "model card and the review-board packet)."
+        )
+    return ModelDescription(
+        purpose=values["purpose"],
+        business_kpi=values["business_kpi"],
+        intended_use=values["intended_use"],
+        out_of_scope_use=values["out_of_scope_use"],
+        scalability_plan=values["scalability_plan"],
+        rollback_strategy=values["rollback_strategy"],
+    )
+
+
+def _evaluation(config: Mapping[str, Any]) -> EvaluationParams | None:
+    dataset = _text(config, "evaluation_dataset", "Evaluation dataset", MACRO_SCREEN)
+    if not dataset:
+        return None
+    attributes = _strings(config, "protected_attributes", "Protected attributes")
+    if not attributes:
+        raise ConfigError(
+            "Protected attributes: none given while an evaluation dataset is set; list the "
+            "columns to check for disparate impact (for example patient_gender)."
+        )
+    return EvaluationParams(
+        dataset=dataset,
+        protected_attributes=attributes,
+        prediction_column=_text(config, "prediction_column", "Prediction column", MACRO_SCREEN)
+        or "prediction",
+        favourable_value=_text(config, "favourable_value", "Favourable prediction", MACRO_SCREEN)
+        or "0",
+    )
+
+
+# Field readers
+
+
+def _text(config: Mapping[str, Any], name: str, label: str, screen: str) -> str:
+    value = config.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"{label}: expected text, got {value!r}; fix it in {screen}.")
+    return value.strip()
+
+
+def _required(config: Mapping[str, Any], name: str, label: str) -> str:
+    value = _text(config, name, label, MACRO_SCREEN)
+    if not value:
+        raise ConfigError(f"{label}: is required; choose or enter it in {MACRO_SCREEN}.")
+    return value
+
+
+def _bool(config: Mapping[str, Any], name: str, *, default: bool) -> bool:
+    value = config.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(f"{name}: expected true or false, got {value!r}.")
+
+
+def _int(config: Mapping[str, Any], name: str, label: str, default: int) -> int:
+    value = config.get(name)
+    if value is None or value == "":
+        return default
+    low, high = 10, 100_000
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value) or value != int(value):
+        raise ConfigError(f"{label}: expected a whole number, got {value!r}.")
+    if not low <= int(value) <= high:
+        raise ConfigError(f"{label}: {int(value)} is outside [{low}, {high}]; pick a value in it.")
+    return int(value)
+
+
+def _strings(config: Mapping[str, Any], name: str, label: str) -> tuple[str, ...]:
+    value = config.get(name)
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[,\s]+", value) if v]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{label}: expected a list of names, got {value!r}.")
+    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+
+
+def _emails(config: Mapping[str, Any], name: str, label: str, screen: str) -> tuple[str, ...]:
+    addresses = _strings(config, name, label)
+    bad = [a for a in addresses if not _EMAIL.match(a)]
+    if bad:
+        raise ConfigError(
+            f"{label}: {', '.join(repr(b) for b in bad)} are not e-mail addresses; fix them in "
+            f"{screen}."
+        )
+    return addresses
