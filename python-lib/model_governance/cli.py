@@ -8,8 +8,10 @@ unknown id, duplicate); 3 the ledger failed.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -189,15 +191,38 @@ def _cmd_users(args: argparse.Namespace) -> int:
         if not args.name or not args.role:
             raise ValidationError("users add: give a NAME and at least one --role.")
         home.add_user(args.name, tuple(args.role), home.load_policy())
+    if args.action == "passwd":
+        if not args.name:
+            raise ValidationError("users passwd: give the NAME whose webapp password to set.")
+        home.set_password(args.name, _read_password())
+        _emit(args, {"user": args.name, "password_set": True}, f"Password set for {args.name}.")
+        return EXIT_OK
     users = home.load_users()
     lines = [f"{name}: {', '.join(roles) or '(no role)'}" for name, roles in sorted(users.items())]
     _emit(args, {k: list(v) for k, v in users.items()}, "\n".join(lines) or "no users")
     return EXIT_OK
 
 
+def _read_password() -> str:
+    # Prompted twice on a terminal; otherwise the first line of standard input, so the
+    # password never appears on a command line or in the shell history.
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New webapp password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise ValidationError("password: the two entries differ; run the command again.")
+    return first
+
+
 def _reg_users(sub: Any, common: argparse.ArgumentParser) -> None:
-    cmd = _add(sub, common, "users", _cmd_users, "list local reviewers or give one a role")
-    cmd.add_argument("action", choices=("list", "add"))
+    cmd = _add(
+        sub,
+        common,
+        "users",
+        _cmd_users,
+        "list local reviewers, give one a role, or set their webapp password",
+    )
+    cmd.add_argument("action", choices=("list", "add", "passwd"))
     cmd.add_argument("name", nargs="?")
     cmd.add_argument("--role", action="append", help="sign-off role (repeatable)")
 
@@ -591,6 +616,80 @@ def _reg_evaluate(sub: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from model_governance.webapp.local import serve  # Flask loads only when serving
+
+    home = LocalHome.resolve(args.home)
+    home.require()
+
+    def ready(url: str) -> None:
+        print(f"Review board for {home.root} at {url}  (Ctrl+C stops it)", flush=True)
+
+    serve(home, host=args.host, port=args.port, on_ready=ready)
+    return EXIT_OK
+
+
+def _reg_serve(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(sub, common, "serve", _cmd_serve, "serve the review-board webapp on this home")
+    cmd.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    cmd.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from model_governance import scored_folder  # pandas and the evaluation engine load here
+
+    home = LocalHome.resolve(args.home)
+    request = scored_folder.MonitorRequest(
+        scored_dir=Path(args.scored_dir),
+        model_id=args.model,
+        actor=current_user(args.actor),
+        version=args.version,
+        reference=Path(args.reference) if args.reference else None,
+        save_reference=Path(args.save_reference) if args.save_reference else None,
+        label=args.label,
+        score=args.score,
+        threshold=args.threshold,
+        service_id=args.service,
+        notifications=Path(args.notifications) if args.notifications else None,
+    )
+    report, status = scored_folder.run_monitor(home, request, environ=os.environ)
+    _emit(
+        args,
+        scored_folder.folder_report_to_dict(report, status),
+        scored_folder.describe_folder_report(report, status),
+    )
+    return EXIT_OK
+
+
+def _reg_monitor(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = _add(
+        sub,
+        common,
+        "monitor",
+        _cmd_monitor,
+        "run the monitoring rules over a folder of daily scored files (scored-YYYY-MM-DD.csv)",
+    )
+    cmd.add_argument("--scored-dir", required=True, help="folder of scored-YYYY-MM-DD files")
+    cmd.add_argument("--model", required=True, help="model id")
+    cmd.add_argument("--version", help="version that scored the files (default: newest approved)")
+    cmd.add_argument(
+        "--reference", help="training data (CSV/Parquet) or a stored reference summary (JSON)"
+    )
+    cmd.add_argument("--save-reference", help="also write the reference summary to this JSON")
+    cmd.add_argument("--label", default="label", help="ground-truth column")
+    cmd.add_argument("--score", default="score", help="score column")
+    cmd.add_argument(
+        "--threshold", type=float, default=0.5, help="scores below it are the favourable outcome"
+    )
+    cmd.add_argument("--service", help="API service name: SLA from queries-YYYY-MM-DD files")
+    cmd.add_argument(
+        "--notifications",
+        help="JSON notification settings (default: MODEL_GOVERNANCE_SLACK_WEBHOOK_URL and "
+        "MODEL_GOVERNANCE_PAGERDUTY_ROUTING_KEY)",
+    )
+    _actor_option(cmd)
+
+
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True, default=str))
@@ -614,6 +713,8 @@ _COMMANDS: tuple[Callable[[Any, argparse.ArgumentParser], None], ...] = (
     _reg_card,
     _reg_drift,
     _reg_evaluate,
+    _reg_monitor,
+    _reg_serve,
     _reg_demo,
 )
 

@@ -2,21 +2,31 @@
 
 The home is ``--home``, else ``$MODEL_GOVERNANCE_HOME``, else ``./.model-governance``.
 It holds ``ledger.sqlite`` (the embedded ledger), ``policy.json`` and ``users.json``
-(who holds which sign-off role on this machine; inside DSS, DSS groups give roles).
+(who holds which sign-off role on this machine, and the scrypt hash of each reviewer's
+webapp password; inside DSS, DSS groups give roles and DSS authenticates).
 """
 
 from __future__ import annotations
 
+import base64
 import getpass
+import hashlib
+import hmac
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from model_governance.core.constants import DEFAULT_HOME, HOME_ENV, USER_ENV
-from model_governance.core.errors import AuthorizationError, ConfigError, NotFoundError
+from model_governance.core.errors import (
+    AuthorizationError,
+    ConfigError,
+    NotFoundError,
+    ValidationError,
+)
 from model_governance.core.policy import Policy, parse_policy, policy_to_dict
 from model_governance.core.workflow import Principal
 from model_governance.ledger import Ledger
@@ -106,9 +116,39 @@ class LocalHome:
                 f"--role: {', '.join(unknown)} not sign-off roles; "
                 f"use {', '.join(policy.required_roles)}."
             )
-        users = {k: list(v) for k, v in self.load_users().items()}
-        users[name] = sorted(set(users.get(name, [])) | set(roles))
-        write_json(self.users_path, {"users": {k: {"roles": v} for k, v in sorted(users.items())}})
+        entries = self._user_entries()
+        entry = entries.setdefault(name, {"roles": []})
+        entry["roles"] = sorted(set(entry.get("roles", [])) | set(roles))
+        self._write_users(entries)
+
+    def set_password(self, name: str, password: str) -> None:
+        """Store the scrypt hash of ``name``'s webapp password (never the password)."""
+        entries = self._user_entries()
+        if name not in entries:
+            raise NotFoundError(
+                f"user {name} is not in {self.users_path}; add them first with "
+                f"`model-governance users add {name} --role ROLE`."
+            )
+        entries[name]["password_hash"] = hash_password(password)
+        self._write_users(entries)
+
+    def password_hash(self, name: str) -> str | None:
+        """The stored password hash of ``name``, or None when none is set."""
+        entry = self._user_entries().get(name)
+        found = entry.get("password_hash") if entry else None
+        return found if isinstance(found, str) else None
+
+    def _user_entries(self) -> dict[str, dict[str, Any]]:
+        self.load_users()  # validates the file's shape
+        if not self.users_path.exists():
+            return {}
+        users = read_json(self.users_path, "users")["users"]
+        return {str(k): dict(v) for k, v in users.items()}
+
+    def _write_users(self, entries: Mapping[str, Mapping[str, Any]]) -> None:
+        write_json(self.users_path, {"users": {k: dict(v) for k, v in sorted(entries.items())}})
+        # The file holds password hashes: only its owner reads it.
+        self.users_path.chmod(0o600)
 
     def principal(self, user: str) -> Principal:
         """The user with the roles the local user list gives them."""
@@ -144,6 +184,51 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+MIN_PASSWORD_LENGTH = 8
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    """``scrypt$n$r$p$salt$digest`` for ``password``, with a fresh random salt.
+
+    Raises:
+        ValidationError: the password is shorter than 8 characters.
+    """
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"password: shorter than {MIN_PASSWORD_LENGTH} characters; choose a longer one."
+        )
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P)
+    return "$".join(
+        ("scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), _b64(salt), _b64(digest))
+    )
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when ``password`` hashes to ``stored``; compared in constant time."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return False
+    try:
+        n, r, p = (int(x) for x in parts[1:4])
+        salt, expected = base64.b64decode(parts[4]), base64.b64decode(parts[5])
+        digest = _scrypt(password, salt, n, r, p)
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024, dklen=32
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _roles_of(name: str, entry: Any) -> tuple[str, ...]:

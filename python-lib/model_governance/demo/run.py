@@ -17,13 +17,16 @@ import pandas as pd
 from model_governance import cli
 from model_governance.core.errors import GovernanceError
 from model_governance.core.policy import Policy
+from model_governance.core.workflow import role_label
 from model_governance.demo.claims import (
     CATEGORICAL_FEATURES,
     LABEL,
     NUMERIC_FEATURES,
     generate_claims,
 )
+from model_governance.demo.production import run_production
 from model_governance.demo.training import evidence_document, train_candidate
+from model_governance.local import LocalHome
 
 MODEL_ID = "dental-claims-fraud"
 REVIEWERS = {
@@ -73,12 +76,42 @@ def run_demo(workdir: Path, *, rows: int = 40_000, seed: int = 7) -> None:
     for role, user in REVIEWERS.items():
         demo.run("users", "add", user, "--role", role)
     demo.run("users", "add", SUBMITTER, "--role", "ml_engineer")
+    _set_demo_passwords(demo)
     _careless_candidate(demo, claims)
     _corrected_candidate(demo, claims)
+    run_production(demo, model_id=MODEL_ID, version="v2", reviewers=REVIEWERS, seed=seed, out=print)
     demo.say("The audit trail of every step above")
     demo.run("audit", "verify")
     demo.run("audit", "export", "--output", str(workdir / "audit.jsonl"))
     print(f"\nDemo finished. Work folder: {workdir}")
+    _print_webapp_hint(demo)
+
+
+def demo_password(user: str) -> str:
+    """The review-board password the demo gives ``user`` (for the demo home only)."""
+    return f"{user}-demo-pass"
+
+
+def _set_demo_passwords(demo: Demo) -> None:
+    home = LocalHome(demo.home)
+    for user in (*REVIEWERS.values(), SUBMITTER):
+        home.set_password(user, demo_password(user))
+    demo.say(
+        "Each demo user gets a review-board password "
+        "(`model-governance users passwd NAME` sets one by hand)"
+    )
+
+
+def _print_webapp_hint(demo: Demo) -> None:
+    print("\nOpen the review board on the demo's ledger:")
+    print(f"  model-governance serve --home {demo.home}")
+    print("  then browse http://127.0.0.1:8765/ and log in as")
+    for role, user in REVIEWERS.items():
+        print(f"    {user:<11} password {demo_password(user):<22} {role_label(role)}")
+    print(
+        f"    {SUBMITTER:<11} password {demo_password(SUBMITTER):<22} "
+        "the submitter (the board refuses their sign-off)"
+    )
 
 
 def _submit(
