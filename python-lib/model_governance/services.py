@@ -272,7 +272,9 @@ class GovernanceService:
         entity = _version_entity(evidence)
         return History(
             now=self.clock(),
-            evaluations=tuple(self.ledger.evaluations_for(evidence.model_id)),
+            # A version answers for its own drift: the drift of the version it replaces
+            # is why a retrained candidate exists, not a flag against it.
+            evaluations=tuple(self.ledger.evaluations_for(evidence.model_id, evidence.version)),
             approved_bundles=tuple(self.ledger.approved_bundles(evidence.project_key)),
             rollback_drills=tuple(self.ledger.rollback_drills(evidence.model_id)),
             recorded_actions=tuple(e.action for e in self.ledger.iter_events(entity=entity)),

@@ -202,10 +202,12 @@ class Ledger:
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(stmt).mappings()]
 
-    def evaluations_for(self, model_id: str) -> list[EvaluationSummary]:
-        """Every stored evaluation of any version of the model, oldest first."""
+    def evaluations_for(self, model_id: str, version: str | None = None) -> list[EvaluationSummary]:
+        """Stored evaluations of the model (of one version if given), oldest first."""
         e = t.evaluations.c
         stmt = select(t.evaluations).where(e.model_id == model_id).order_by(e.window_end)
+        if version is not None:
+            stmt = stmt.where(e.version == version)
         with self.engine.connect() as conn:
             return [
                 EvaluationSummary(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,9 +18,11 @@ from model_governance.core.errors import (
     NotFoundError,
     ValidationError,
 )
+from model_governance.core.evidence import Evidence
 from model_governance.core.workflow import Decision, QualificationState
 from model_governance.ledger import LedgerTransaction
 from model_governance.ledger import schema as tables
+from model_governance.ledger.monitoring import ensure_monitoring_tables, insert_evaluation
 from model_governance.services import GovernanceService
 
 S = QualificationState
@@ -550,3 +554,25 @@ def test_service_after_injected_failure_keeps_working(
     )
 
     assert (q.state, ledger.verify().is_intact) == (S.APPROVED, True)
+
+
+def test_history_counts_only_the_candidate_versions_drift(
+    service: GovernanceService, evidence_factory: Callable[..., Evidence], clock: Any
+) -> None:
+    old, new = evidence_factory(version="v1"), evidence_factory(version="v2")
+    service.register(old, actor="sue")
+    service.register(new, actor="sue")
+    ensure_monitoring_tables(service.ledger)
+    start = clock()
+    with service.ledger.transaction() as tx:
+        insert_evaluation(
+            tx,
+            model_id=old.model_id,
+            version="v1",
+            window=(start, clock()),
+            metrics={"max_ks": 0.4},
+            source="test",
+            at=clock(),
+        )
+    assert [e.max_ks for e in service.history_for(old).evaluations] == [0.4]
+    assert service.history_for(new).evaluations == ()
