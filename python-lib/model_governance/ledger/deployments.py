@@ -158,7 +158,7 @@ def deployment_history(ledger: Ledger, deployment_id: str) -> list[DeploymentRec
         .order_by(d.id)
     )
     with ledger.engine.connect() as conn:
-        return [_deployment_from_row(r) for r in conn.execute(stmt).mappings()]
+        return [deployment_from_row(r) for r in conn.execute(stmt).mappings()]
 
 
 def get_deployment(ledger: Ledger, row_id: int) -> DeploymentRecord:
@@ -168,7 +168,7 @@ def get_deployment(ledger: Ledger, row_id: int) -> DeploymentRecord:
         row = conn.execute(stmt).mappings().first()
     if row is None or row["kind"] not in (DEPLOY, ROLLBACK):
         raise NotFoundError(f"deployment record {row_id} does not exist in the ledger.")
-    return _deployment_from_row(row)
+    return deployment_from_row(row)
 
 
 def document_hashes(ledger: Ledger, model_id: str, version: str) -> list[DocumentHash]:
@@ -339,7 +339,8 @@ def _bundle_from_row(row: Any) -> BundleRecord:
     )
 
 
-def _deployment_from_row(row: Any) -> DeploymentRecord:
+def deployment_from_row(row: Any) -> DeploymentRecord:
+    """A ``deployments`` row as a record (shared by every reader of that table)."""
     return DeploymentRecord(
         row_id=int(row["id"]),
         deployment_id=row["deployment_id"],

@@ -42,6 +42,7 @@ from model_governance.core.workflow import (
     Waiver,
 )
 from model_governance.ledger import schema as t
+from model_governance.ledger.deployments import DeploymentRecord, deployment_from_row
 from model_governance.ledger.store import Ledger
 
 log = logging.getLogger(__name__)
@@ -150,22 +151,6 @@ class EvaluationPoint:
     disparate_impact: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     latency_p95_ms: float | None = None
     error_rate: float | None = None
-
-
-@dataclass(frozen=True)
-class DeploymentEntry:
-    """A deployment, rollback or rollback drill of a model's bundles."""
-
-    deployment_id: str
-    project_key: str
-    bundle_id: str
-    infrastructure: str
-    kind: str
-    outcome: str
-    actor: str
-    reason: str
-    started_at: str
-    finished_at: str | None
 
 
 @dataclass(frozen=True)
@@ -695,7 +680,9 @@ def _nested_numbers(value: Any) -> dict[str, dict[str, float]]:
     return {k: v for k, v in nested.items() if v}
 
 
-def deployment_history(ledger: Ledger, model_id: str, *, limit: int = 100) -> list[DeploymentEntry]:
+def deployment_history(
+    ledger: Ledger, model_id: str, *, limit: int = 100
+) -> list[DeploymentRecord]:
     """Deployments and rollbacks of the model's bundles, and its rollback drills."""
     d, b = t.deployments.c, t.bundles.c
     bundles = select(b.project_key, b.bundle_id).where(b.model_id == model_id)
@@ -712,21 +699,7 @@ def deployment_history(ledger: Ledger, model_id: str, *, limit: int = 100) -> li
     )
     with _read(ledger) as conn:
         rows = conn.execute(stmt).mappings().all()
-    return [
-        DeploymentEntry(
-            deployment_id=r["deployment_id"],
-            project_key=r["project_key"],
-            bundle_id=r["bundle_id"],
-            infrastructure=r["infrastructure"],
-            kind=r["kind"],
-            outcome=r["outcome"],
-            actor=r["actor"],
-            reason=r["reason"],
-            started_at=r["started_at"],
-            finished_at=r["finished_at"],
-        )
-        for r in rows
-    ]
+    return [deployment_from_row(r) for r in rows]
 
 
 def model_summary(ledger: Ledger, model_id: str) -> ModelSummary | None:
@@ -861,7 +834,6 @@ __all__ = [
     "AuditEntry",
     "AuditPage",
     "ChainVerifier",
-    "DeploymentEntry",
     "DocumentInfo",
     "EvaluationPoint",
     "FlagEntry",
