@@ -9,8 +9,6 @@ floats, unset fields as None or missing: both are accepted.
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -24,9 +22,12 @@ from model_governance.core.constants import (
 from model_governance.core.errors import ConfigError
 from model_governance.core.evidence import SEMVER_PATTERN, ModelDescription
 from model_governance.core.policy import Policy, parse_policy
+from model_governance.dss import form
+from model_governance.notify import NotificationConfig, parse_notification_config
 
 PLUGIN_SCREEN = "Plugins > Model Governance > Settings"
 MACRO_SCREEN = "the macro's form"
+ALERTING_SCREEN = "Plugins > Model Governance > Settings > Alerting"
 DEFAULT_LEDGER_PATH = "/data/dataiku/model-governance/ledger.sqlite"
 DEFAULT_GOVERN_STEP = "review"
 DEFAULT_GOVERN_GROUPS = {
@@ -34,7 +35,6 @@ DEFAULT_GOVERN_GROUPS = {
     "security": SECURITY_LEAD,
     "ml_engineering": ML_ENGINEER,
 }
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 __all__ = [
     "BundleParams",
@@ -46,6 +46,7 @@ __all__ = [
     "PublishParams",
     "RollbackParams",
     "SubmitParams",
+    "parse_alerting_preset",
     "parse_bundle_params",
     "parse_deploy_params",
     "parse_plugin_settings",
@@ -154,14 +155,14 @@ def parse_plugin_settings(config: Mapping[str, Any] | None) -> PluginSettings:
         ledger_url=_ledger_url(config),
         policy=_policy(config),
         govern=_govern(config),
-        mail_channel_id=_text(config, "mail_channel_id", "Mail channel", PLUGIN_SCREEN),
-        reviewer_emails=_emails(config, "reviewer_emails", "Reviewers' e-mails", PLUGIN_SCREEN),
-        send_dss_audit=_bool(config, "send_dss_audit", default=True),
+        mail_channel_id=form.text(config, "mail_channel_id", "Mail channel", PLUGIN_SCREEN),
+        reviewer_emails=form.emails(config, "reviewer_emails", "Reviewers' e-mails", PLUGIN_SCREEN),
+        send_dss_audit=form.boolean(config, "send_dss_audit", default=True),
     )
 
 
 def _ledger_url(config: Mapping[str, Any]) -> str:
-    url = _text(config, "ledger_url", "Ledger database URL", PLUGIN_SCREEN)
+    url = form.text(config, "ledger_url", "Ledger database URL", PLUGIN_SCREEN)
     if url:
         if "://" not in url:
             raise ConfigError(
@@ -170,7 +171,7 @@ def _ledger_url(config: Mapping[str, Any]) -> str:
                 f"it empty, in {PLUGIN_SCREEN}."
             )
         return url
-    path = _text(config, "ledger_sqlite_path", "SQLite ledger file", PLUGIN_SCREEN)
+    path = form.text(config, "ledger_sqlite_path", "SQLite ledger file", PLUGIN_SCREEN)
     path = path or DEFAULT_LEDGER_PATH
     if not PurePosixPath(path).is_absolute():
         raise ConfigError(
@@ -199,10 +200,10 @@ def _policy(config: Mapping[str, Any]) -> Policy:
 
 
 def _govern(config: Mapping[str, Any]) -> GovernSettings | None:
-    if not _bool(config, "govern_enabled", default=False):
+    if not form.boolean(config, "govern_enabled", default=False):
         return None
-    url = _text(config, "govern_url", "Govern node URL", PLUGIN_SCREEN)
-    api_key = _text(config, "govern_api_key", "Govern API key", PLUGIN_SCREEN)
+    url = form.text(config, "govern_url", "Govern node URL", PLUGIN_SCREEN)
+    api_key = form.text(config, "govern_api_key", "Govern API key", PLUGIN_SCREEN)
     if url and not api_key:
         raise ConfigError(
             "Govern API key: is empty while a Govern node URL is set; enter a Govern API "
@@ -216,13 +217,43 @@ def _govern(config: Mapping[str, Any]) -> GovernSettings | None:
             "Govern feedback groups -> roles: expected pairs of Govern group id and "
             f"sign-off role, got {groups!r}; fix it in {PLUGIN_SCREEN}."
         )
-    step = _text(config, "govern_step_id", "Govern workflow step", PLUGIN_SCREEN)
+    step = form.text(config, "govern_step_id", "Govern workflow step", PLUGIN_SCREEN)
     return GovernSettings(
         url=url.rstrip("/"),
         api_key=api_key,
         step_id=step or DEFAULT_GOVERN_STEP,
         group_roles={k.strip(): v.strip() for k, v in groups.items()},
     )
+
+
+def parse_alerting_preset(preset: Any) -> NotificationConfig:
+    """Parse the 'Alerting' preset (Slack webhook, PagerDuty key) a step points at.
+
+    DSS resolves a PRESET field to the preset's values; no preset means no channel.
+    Secrets are never quoted in errors.
+    """
+    if preset is None or preset == "":
+        return NotificationConfig()
+    if not isinstance(preset, Mapping):
+        raise ConfigError(
+            f"Alerting preset: expected the preset's settings, got {type(preset).__name__}; "
+            f"choose a preset of {ALERTING_SCREEN}."
+        )
+    values: dict[str, Any] = {
+        key: form.text(preset, key, label, ALERTING_SCREEN)
+        for key, label in (
+            ("slack_webhook_url", "Slack incoming-webhook URL"),
+            ("pagerduty_routing_key", "PagerDuty routing key"),
+            ("pagerduty_url", "PagerDuty Events API URL"),
+        )
+    }
+    values["max_attempts"] = form.whole_number(
+        preset, "max_attempts", "Attempts per alert", default=4, low=1, high=10
+    )
+    values["backoff_seconds"] = form.number(
+        preset, "backoff_seconds", "First retry delay (s)", default=1.0, low=0.0, high=300.0
+    )
+    return parse_notification_config({k: v for k, v in values.items() if v != ""})
 
 
 # Macro forms
@@ -232,13 +263,20 @@ def parse_submit_params(config: Mapping[str, Any]) -> SubmitParams:
     """Parse the 'Submit model version for review' form."""
     return SubmitParams(
         saved_model_id=_saved_model(config),
-        version_id=_text(config, "version_id", "Version", MACRO_SCREEN) or None,
+        version_id=form.text(config, "version_id", "Version", MACRO_SCREEN) or None,
         semver=_semver(config),
-        folder_id=_required(config, "documents_folder", "Documents folder"),
+        folder_id=form.required(config, "documents_folder", "Documents folder", MACRO_SCREEN),
         description=_description(config),
-        sample_rows=_int(config, "sample_rows", "Rows sampled for the PHI/PCI scan", 1000),
+        sample_rows=form.whole_number(
+            config,
+            "sample_rows",
+            "Rows sampled for the PHI/PCI scan",
+            default=1000,
+            low=10,
+            high=100_000,
+        ),
         evaluation=_evaluation(config),
-        reviewer_emails=_emails(config, "reviewer_emails", "Reviewers' e-mails", MACRO_SCREEN),
+        reviewer_emails=form.emails(config, "reviewer_emails", "Reviewers' e-mails", MACRO_SCREEN),
     )
 
 
@@ -246,35 +284,35 @@ def parse_bundle_params(config: Mapping[str, Any]) -> BundleParams:
     """Parse the 'Create approved bundle' form."""
     return BundleParams(
         saved_model_id=_saved_model(config),
-        version_id=_text(config, "version_id", "Version", MACRO_SCREEN) or None,
-        activate_version=_bool(config, "activate_version", default=True),
+        version_id=form.text(config, "version_id", "Version", MACRO_SCREEN) or None,
+        activate_version=form.boolean(config, "activate_version", default=True),
     )
 
 
 def parse_publish_params(config: Mapping[str, Any]) -> PublishParams:
     """Parse the 'Publish bundle to the Project Deployer' form."""
-    return PublishParams(bundle_id=_required(config, "bundle_id", "Bundle"))
+    return PublishParams(bundle_id=form.required(config, "bundle_id", "Bundle", MACRO_SCREEN))
 
 
 def parse_deploy_params(config: Mapping[str, Any]) -> DeployParams:
     """Parse the 'Deploy to an infrastructure' form."""
     return DeployParams(
-        bundle_id=_required(config, "bundle_id", "Bundle"),
-        infrastructure=_required(config, "infrastructure", "Infrastructure"),
-        scoring_dataset=_required(config, "scoring_dataset", "Scoring dataset"),
-        folder_id=_required(config, "compliance_folder", "Compliance folder"),
-        reason=_text(config, "reason", "Reason", MACRO_SCREEN),
+        bundle_id=form.required(config, "bundle_id", "Bundle", MACRO_SCREEN),
+        infrastructure=form.required(config, "infrastructure", "Infrastructure", MACRO_SCREEN),
+        scoring_dataset=form.required(config, "scoring_dataset", "Scoring dataset", MACRO_SCREEN),
+        folder_id=form.required(config, "compliance_folder", "Compliance folder", MACRO_SCREEN),
+        reason=form.text(config, "reason", "Reason", MACRO_SCREEN),
     )
 
 
 def parse_rollback_params(config: Mapping[str, Any]) -> RollbackParams:
     """Parse the 'Roll back' form."""
     return RollbackParams(
-        infrastructure=_required(config, "infrastructure", "Infrastructure"),
-        reason=_required(config, "reason", "Reason"),
-        target_bundle=_text(config, "target_bundle", "Bundle to roll back to", MACRO_SCREEN)
+        infrastructure=form.required(config, "infrastructure", "Infrastructure", MACRO_SCREEN),
+        reason=form.required(config, "reason", "Reason", MACRO_SCREEN),
+        target_bundle=form.text(config, "target_bundle", "Bundle to roll back to", MACRO_SCREEN)
         or None,
-        folder_id=_text(config, "compliance_folder", "Compliance folder", MACRO_SCREEN) or None,
+        folder_id=form.text(config, "compliance_folder", "Compliance folder", MACRO_SCREEN) or None,
     )
 
 
@@ -284,13 +322,13 @@ def parse_prune_params(config: Mapping[str, Any]) -> PruneParams:
 
 
 def _saved_model(config: Mapping[str, Any]) -> str:
-    value = _required(config, "saved_model_id", "Saved model")
+    value = form.required(config, "saved_model_id", "Saved model", MACRO_SCREEN)
     # A saved model picked from another project arrives as PROJECT.id.
     return value.split(".", 1)[1] if "." in value else value
 
 
 def _semver(config: Mapping[str, Any]) -> str:
-    value = _required(config, "semver", "Semantic version")
+    value = form.required(config, "semver", "Semantic version", MACRO_SCREEN)
     text = value[1:] if value.startswith("v") else value
     if not SEMVER_PATTERN.match(text):
         raise ConfigError(
@@ -309,7 +347,7 @@ def _description(config: Mapping[str, Any]) -> ModelDescription:
         "scalability_plan": "Scalability plan",
         "rollback_strategy": "Rollback strategy",
     }
-    values = {name: _text(config, name, label, MACRO_SCREEN) for name, label in labels.items()}
+    values = {name: form.text(config, name, label, MACRO_SCREEN) for name, label in labels.items()}
     if not values["purpose"]:
         raise ConfigError(
             "Model purpose: is empty; say what the model decides and for whom (it opens the "
@@ -326,10 +364,10 @@ def _description(config: Mapping[str, Any]) -> ModelDescription:
 
 
 def _evaluation(config: Mapping[str, Any]) -> EvaluationParams | None:
-    dataset = _text(config, "evaluation_dataset", "Evaluation dataset", MACRO_SCREEN)
+    dataset = form.text(config, "evaluation_dataset", "Evaluation dataset", MACRO_SCREEN)
     if not dataset:
         return None
-    attributes = _strings(config, "protected_attributes", "Protected attributes")
+    attributes = form.names(config, "protected_attributes", "Protected attributes")
     if not attributes:
         raise ConfigError(
             "Protected attributes: none given while an evaluation dataset is set; list the "
@@ -338,73 +376,10 @@ def _evaluation(config: Mapping[str, Any]) -> EvaluationParams | None:
     return EvaluationParams(
         dataset=dataset,
         protected_attributes=attributes,
-        prediction_column=_text(config, "prediction_column", "Prediction column", MACRO_SCREEN)
+        prediction_column=form.text(config, "prediction_column", "Prediction column", MACRO_SCREEN)
         or "prediction",
-        favourable_value=_text(config, "favourable_value", "Favourable prediction", MACRO_SCREEN)
+        favourable_value=form.text(
+            config, "favourable_value", "Favourable prediction", MACRO_SCREEN
+        )
         or "0",
     )
-
-
-# Field readers
-
-
-def _text(config: Mapping[str, Any], name: str, label: str, screen: str) -> str:
-    value = config.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ConfigError(f"{label}: expected text, got {value!r}; fix it in {screen}.")
-    return value.strip()
-
-
-def _required(config: Mapping[str, Any], name: str, label: str) -> str:
-    value = _text(config, name, label, MACRO_SCREEN)
-    if not value:
-        raise ConfigError(f"{label}: is required; choose or enter it in {MACRO_SCREEN}.")
-    return value
-
-
-def _bool(config: Mapping[str, Any], name: str, *, default: bool) -> bool:
-    value = config.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise ConfigError(f"{name}: expected true or false, got {value!r}.")
-
-
-def _int(config: Mapping[str, Any], name: str, label: str, default: int) -> int:
-    value = config.get(name)
-    if value is None or value == "":
-        return default
-    low, high = 10, 100_000
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or value != int(value):
-        raise ConfigError(f"{label}: expected a whole number, got {value!r}.")
-    if not low <= int(value) <= high:
-        raise ConfigError(f"{label}: {int(value)} is outside [{low}, {high}]; pick a value in it.")
-    return int(value)
-
-
-def _strings(config: Mapping[str, Any], name: str, label: str) -> tuple[str, ...]:
-    value = config.get(name)
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        value = [v for v in re.split(r"[,\s]+", value) if v]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{label}: expected a list of names, got {value!r}.")
-    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
-
-
-def _emails(config: Mapping[str, Any], name: str, label: str, screen: str) -> tuple[str, ...]:
-    addresses = _strings(config, name, label)
-    bad = [a for a in addresses if not _EMAIL.match(a)]
-    if bad:
-        raise ConfigError(
-            f"{label}: {', '.join(repr(b) for b in bad)} are not e-mail addresses; fix them in "
-            f"{screen}."
-        )
-    return addresses

@@ -26,7 +26,10 @@ from model_governance.core.workflow import Principal
 from model_governance.dss.gateway import AuditForwardReport, DssAuditSink, caller_principal
 from model_governance.dss.params import PluginSettings, parse_plugin_settings
 from model_governance.ledger import Ledger
+from model_governance.ledger.monitoring import ensure_monitoring_tables
 from model_governance.ledger.outbox import FORWARDED_ACTION, FORWARDING_ENTITY, last_forwarded_seq
+from model_governance.monitoring import CanaryDeployer, MonitoringService, Retrainer
+from model_governance.notify import NotificationConfig, WebhookNotifier
 from model_governance.services import GovernanceService
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,7 @@ log = logging.getLogger(__name__)
 MAX_FORWARDED = 2000
 """Events copied per run at most; the rest follow with the next runs."""
 
-__all__ = ["MacroContext", "forward_audit", "macro_context", "open_ledger"]
+__all__ = ["MacroContext", "forward_audit", "macro_context", "monitoring_service", "open_ledger"]
 
 
 @dataclass
@@ -72,9 +75,12 @@ def open_ledger(settings: PluginSettings) -> Ledger:
 
 @contextmanager
 def macro_context(
-    project_key: str, plugin_config: Mapping[str, Any] | None
+    project_key: str, plugin_config: Mapping[str, Any] | None, *, component: str = "macro"
 ) -> Iterator[MacroContext]:
-    """Set up a macro run; forward its audit events to DSS when it ends."""
+    """Set up a run of a macro, recipe or scenario step; forward its audit events.
+
+    ``component`` names what runs, in the log lines only.
+    """
     started = time.monotonic()
     settings = parse_plugin_settings(plugin_config)
     ledger = open_ledger(settings)
@@ -89,15 +95,28 @@ def macro_context(
             governance=GovernanceService(ledger, settings.policy),
             principal=principal,
         )
-        log.info("macro started in project %s", project_key)
+        log.info("%s started in project %s", component, project_key)
         try:
             yield context
         finally:
             if settings.send_dss_audit:
                 context.audit = forward_audit(context)
-            log.info("macro ended after %.1f s", time.monotonic() - started)
+            log.info("%s ended after %.1f s", component, time.monotonic() - started)
     finally:
         ledger.engine.dispose()
+
+
+def monitoring_service(
+    context: MacroContext,
+    notifications: NotificationConfig | None = None,
+    *,
+    retrainer: Retrainer | None = None,
+    deployer: CanaryDeployer | None = None,
+) -> MonitoringService:
+    """The monitoring engine on the run's ledger, with the given outside systems."""
+    ensure_monitoring_tables(context.ledger)
+    notifier = WebhookNotifier(notifications) if notifications and notifications.channels else None
+    return MonitoringService(context.governance, notifier, retrainer, deployer=deployer)
 
 
 def forward_audit(context: MacroContext) -> AuditForwardReport:
