@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Optional, Protocol
@@ -93,7 +93,9 @@ __all__ = [
     "evaluation_metrics",
     "references_from_dict",
     "references_to_dict",
+    "rule_outcome_to_dict",
     "service_metrics_from_chunks",
+    "status_to_dict",
     "window_metrics",
 ]
 
@@ -496,11 +498,18 @@ class MonitoringService:
     # Rules
 
     def run_rules(
-        self, model_id: str, *, actor: str, evaluation_id: int | None = None
+        self,
+        model_id: str,
+        *,
+        actor: str,
+        evaluation_id: int | None = None,
+        only: Collection[Rule] | None = None,
     ) -> tuple[RuleOutcome, ...]:
         """Run the AUC alert, AUC drop, bias shift and drift rules on an evaluation.
 
-        Without ``evaluation_id`` the model's latest evaluation is used.
+        Without ``evaluation_id`` the model's latest evaluation is used; ``only`` keeps
+        the named rules (a scenario step runs its own rules, the others stay as they
+        are).
         """
         record = (
             records.get_evaluation(self.ledger, evaluation_id)
@@ -519,6 +528,8 @@ class MonitoringService:
             self.policy,
             model_id=model_id,
         )
+        if only is not None:
+            decisions = tuple(d for d in decisions if d.rule in only)
         return self._apply(evidence, decisions, record, actor)
 
     def check_sla(
@@ -542,10 +553,17 @@ class MonitoringService:
         decision = dataclasses.replace(decision, measured=measured)
         return self._apply(evidence, (decision,), None, actor)[0]
 
-    def check_gate(self, model_id: str, version: str, *, actor: str) -> RuleOutcome:
-        """Run the gate rule: the gate must stay open for the version in production."""
+    def check_gate(
+        self, model_id: str, version: str, *, actor: str, current: Evidence | None = None
+    ) -> RuleOutcome:
+        """Run the gate rule: the gate must stay open for the version in production.
+
+        With ``current`` (the evidence collected from the platform now), the approval
+        must also cover its fingerprint.
+        """
         evidence = self.ledger.get_version(model_id, version).evidence
-        decision = rules.gate_rule(self.governance.gate(model_id, version, actor=actor))
+        gate = self.governance.gate(model_id, version, actor=actor, current=current)
+        decision = rules.gate_rule(gate)
         return self._apply(evidence, (decision,), None, actor)[0]
 
     # Status
@@ -1027,6 +1045,50 @@ class MonitoringService:
             tx.append_event(
                 actor=actor, action=action, entity=entity, payload=payload, at=self.clock()
             )
+
+
+def rule_outcome_to_dict(outcome: RuleOutcome) -> dict[str, Any]:
+    """A rule's decision and what it did, as plain JSON (reports, step variables)."""
+    decision = outcome.decision
+    return {
+        "rule": decision.rule.value,
+        "subject": decision.subject,
+        "status": decision.status.value,
+        "measured": dict(decision.measured),
+        "thresholds": dict(decision.thresholds),
+        "reasons": list(decision.reasons),
+        "decision_id": outcome.decision_id,
+        "episode": outcome.change.value,
+        "episode_id": outcome.episode_id,
+        "deliveries": [
+            {"channel": d.channel, "status": d.status, "attempts": d.attempts}
+            for d in outcome.deliveries
+        ],
+        "retraining": None
+        if outcome.retraining is None
+        else {
+            "status": outcome.retraining.status,
+            "run_id": outcome.retraining.run_id,
+            "detail": outcome.retraining.detail,
+        },
+    }
+
+
+def status_to_dict(status: StatusSnapshot) -> dict[str, Any]:
+    """A published health summary as plain JSON."""
+    return {
+        "snapshot_id": status.snapshot_id,
+        "model_id": status.model_id,
+        "version": status.version,
+        "health": status.health,
+        "governance_state": status.governance_state,
+        "last_evaluation_id": status.last_evaluation_id,
+        "last_window_end": to_utc_iso(status.last_window_end) if status.last_window_end else None,
+        "open_flags": [dict(f) for f in status.open_flags],
+        "deployed_bundle": status.deployed_bundle,
+        "summary": dict(status.summary),
+        "published_at": to_utc_iso(status.published_at) if status.published_at else None,
+    }
 
 
 def _episodes_of(pending: Sequence[tuple[int, str, Alert]]) -> set[int]:

@@ -36,7 +36,9 @@ from model_governance.monitoring import (
     evaluate_window,
     references_from_dict,
     references_to_dict,
+    rule_outcome_to_dict,
     service_metrics_from_chunks,
+    status_to_dict,
 )
 from model_governance.notify import (
     WebhookNotifier,
@@ -174,13 +176,18 @@ def scored_files(folder: Path) -> list[ScoredFile]:
     return sorted(found, key=lambda f: f.day)
 
 
-def monitored_columns(evidence: Evidence, available: Sequence[str]) -> list[str]:
-    """The version's input features the reference holds, in evidence order."""
+def monitored_columns(
+    evidence: Evidence, available: Sequence[str], *, field: str = "--reference"
+) -> list[str]:
+    """The version's input features the reference holds, in evidence order.
+
+    ``field`` names the reference as the caller's user knows it (option or form field).
+    """
     present = set(available)
     columns = [f.name for f in evidence.input_features if f.name in present]
     if not columns:
         raise ValidationError(
-            f"--reference: none of the input features of {evidence.model_id} "
+            f"{field}: none of the input features of {evidence.model_id} "
             f"{evidence.version} ({', '.join(f.name for f in evidence.input_features)}) is in "
             "the reference; give the training data or its stored summary."
         )
@@ -337,36 +344,12 @@ def folder_report_to_dict(report: FolderReport, status: StatusSnapshot | None) -
                 "auc": w.evaluation.auc,
                 "max_ks": w.evaluation.max_ks,
                 "max_psi": w.evaluation.metrics.get("max_psi"),
-                "decisions": [
-                    {
-                        "rule": o.decision.rule.value,
-                        "subject": o.decision.subject,
-                        "status": o.decision.status.value,
-                        "episode": o.change.value,
-                        "episode_id": o.episode_id,
-                        "reasons": list(o.decision.reasons),
-                        "deliveries": [
-                            {"channel": d.channel, "status": d.status, "attempts": d.attempts}
-                            for d in o.deliveries
-                        ],
-                        "retraining": o.retraining.status if o.retraining else None,
-                    }
-                    for o in w.outcomes
-                ],
+                "decisions": [rule_outcome_to_dict(o) for o in w.outcomes],
             }
             for w in report.windows
         ],
         "skipped": [f.path.name for f in report.skipped],
-        "status": None
-        if status is None
-        else {
-            "model_id": status.model_id,
-            "version": status.version,
-            "health": status.health,
-            "governance_state": status.governance_state,
-            "open_flags": [dict(f) for f in status.open_flags],
-            "deployed_bundle": status.deployed_bundle,
-        },
+        "status": None if status is None else status_to_dict(status),
     }
 
 

@@ -12,6 +12,7 @@ points can show its message unchanged and keep tracebacks for anything unexpecte
     ├── InvalidTransitionError        a workflow move the state does not allow
     ├── AuthorizationError            the actor may not do this (roles, duties)
     ├── GateClosedError               an action refused because the gate is closed
+    ├── RuleBreachedError             a monitoring rule fired where it must stop a run
     ├── NotSupportedError             a documented limitation was reached
     ├── ExternalSystemError           DSS refused or failed an operation
     └── LedgerError                   the store failed or refused a write
@@ -78,6 +79,13 @@ class GateClosedError(GovernanceError):
         self.action = action
         self.reasons = tuple(reasons)
         super().__init__(f"{action} refused: " + "; ".join(self.reasons))
+
+
+class RuleBreachedError(GovernanceError):
+    """A monitoring rule fired in a step configured to fail; the message says why.
+
+    The breach is already in the ledger (decision, episode, alerts) when this is raised.
+    """
 
 
 class NotSupportedError(GovernanceError):

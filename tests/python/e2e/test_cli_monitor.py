@@ -157,7 +157,7 @@ def test_monitor_evaluates_each_day_and_alerts_once_per_episode(home, scored, sl
     assert {x["status"] for x in days["2024-03-01"].values()} == {"within"}
     assert days["2024-03-02"]["auc_alert"]["episode"] == "opened"
     assert days["2024-03-02"]["drift"]["episode"] == "opened"
-    assert days["2024-03-02"]["drift"]["retraining"] == "started"
+    assert days["2024-03-02"]["drift"]["retraining"]["status"] == "started"
     assert days["2024-03-02"]["sla"]["episode"] == "opened"
     assert days["2024-03-03"]["auc_alert"]["episode"] == "closed"
     assert days["2024-03-03"]["drift"]["episode"] == "closed"
