@@ -40,6 +40,7 @@ MACROS = (
     "deploy-bundle",
     "roll-back",
     "prune-bundles",
+    "canary-rollout",
 )
 
 REVIEWERS = {
@@ -90,13 +91,7 @@ def plugin_settings(ledger_path: Path, **overrides: Any) -> dict[str, Any]:
 
 def load_runnable(macro: str) -> type:
     """Execute the macro's ``runnable.py`` as a fresh module; return ``MyRunnable``."""
-    path = RUNNABLES_DIR / f"{PLUGIN_ID}-{macro}" / "runnable.py"
-    name = f"dss_macro_{macro.replace('-', '_')}_{next(_counter)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = execute_script(RUNNABLES_DIR / f"{PLUGIN_ID}-{macro}" / "runnable.py", "dss_macro")
     return module.MyRunnable
 
 
@@ -195,3 +190,38 @@ def _card(rng: np.random.Generator) -> str:
         doubled = d * 2 if i % 2 == 0 else d
         total += doubled - 9 if doubled > 9 else doubled
     return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+
+
+RECIPES_DIR = ROOT / "custom-recipes"
+
+
+def run_recipe(recipe: str) -> Any:
+    """Execute the recipe's ``recipe.py`` as DSS does: a fresh module, the env as set.
+
+    DSS runs ``recipe.py`` as a script whose roles and settings come from the
+    environment (``dss_env.set_recipe``); the module is returned for inspection.
+    """
+    return execute_script(RECIPES_DIR / f"{PLUGIN_ID}-{recipe}" / "recipe.py", "dss_recipe")
+
+
+STEPS_DIR = ROOT / "python-steps"
+
+
+def run_step(step: str) -> Any:
+    """Execute the scenario step's ``step.py`` as DSS does: a fresh module, the env as set.
+
+    The step reads its settings from the environment (``dss_env.set_step``) and the
+    running scenario from the stand-in's state file (``dss_env.set_scenario``).
+    """
+    return execute_script(STEPS_DIR / f"{PLUGIN_ID}-{step}" / "step.py", "dss_step")
+
+
+def execute_script(path: Path, prefix: str) -> Any:
+    """Run a plugin script as a new module with a unique name; return the module."""
+    name = f"{prefix}_{path.parent.name.replace('-', '_')}_{next(_counter)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -641,7 +641,7 @@ class MonitoringService:
         submission = self.governance.submit(evidence.model_id, evidence.version, actor=actor)
         q = submission.qualification
         envelope = fast_track_envelope(evidence, approved, self.policy)
-        self._record_event(
+        self.record_event(
             actor,
             "fast_track.evaluated",
             ("qualification", q.qualification_id),
@@ -686,11 +686,11 @@ class MonitoringService:
                 split[1],
             )
         except ExternalSystemError as exc:
-            self._record_event(
+            self.record_event(
                 actor, "canary.failed", ("model", model_id), {**payload, "error": str(exc)}
             )
             raise
-        self._record_event(actor, "canary.started", ("model", model_id), payload)
+        self.record_event(actor, "canary.started", ("model", model_id), payload)
         return split
 
     def canary_decide(
@@ -724,7 +724,7 @@ class MonitoringService:
             "reasons": list(decision.reasons),
             "policy_hash": self.policy.content_hash,
         }
-        self._record_event(actor, "canary.decided", ("model", model_id), payload)
+        self.record_event(actor, "canary.decided", ("model", model_id), payload)
         try:
             if decision.action is CanaryAction.PROMOTE:
                 deployer.promote(target.service, target.deployment, target.new_generation)
@@ -732,12 +732,12 @@ class MonitoringService:
                 deployer.rollback(target.service, target.deployment, target.current_generation)
         except ExternalSystemError as exc:
             failure = {**_canary_payload(target, version), "error": str(exc)}
-            self._record_event(actor, "canary.action_failed", ("model", model_id), failure)
+            self.record_event(actor, "canary.action_failed", ("model", model_id), failure)
             raise
         done = (
             "canary.promoted" if decision.action is CanaryAction.PROMOTE else "canary.rolled_back"
         )
-        self._record_event(actor, done, ("model", model_id), _canary_payload(target, version))
+        self.record_event(actor, done, ("model", model_id), _canary_payload(target, version))
         return decision
 
     # Internals
@@ -1038,9 +1038,10 @@ class MonitoringService:
             )
         return self.deployer
 
-    def _record_event(
+    def record_event(
         self, actor: str, action: str, entity: tuple[str, str], payload: dict[str, Any]
     ) -> None:
+        """Append one audit event (an adapter's outcome, such as a Govern update)."""
         with self.ledger.transaction() as tx:
             tx.append_event(
                 actor=actor, action=action, entity=entity, payload=payload, at=self.clock()

@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "python-lib") not in sys.path:
-    sys.path.insert(0, str(ROOT / "python-lib"))
+for _path in (ROOT / "python-lib", ROOT / "tests"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 # The package lives in python-lib, which must be on the path before it is imported.
+from webhook_receiver import WebhookReceiver  # noqa: E402
+
 from model_governance.core.evidence import Evidence, parse_evidence  # noqa: E402
 from model_governance.core.policy import Policy, parse_policy  # noqa: E402
 from model_governance.core.workflow import Principal  # noqa: E402
@@ -152,3 +155,12 @@ def submitter() -> Principal:
 def evidence_doc() -> Callable[..., dict[str, Any]]:
     """Factory: a valid evidence document as plain JSON; kwargs replace its keys."""
     return evidence_document
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A local Slack and PagerDuty stand-in on 127.0.0.1 (see ``webhook_receiver``)."""
+    server = WebhookReceiver()
+    server.start()
+    yield server
+    server.stop()

@@ -86,6 +86,8 @@ __all__ = [
     "caller_principal",
     "collect_evidence",
     "dss_errors",
+    "find_version_artifact",
+    "govern_client",
     "model_id_for",
     "read_govern_review",
     "refresh_evidence",
@@ -620,10 +622,8 @@ class FolderStore:
 # Govern
 
 
-def read_govern_review(
-    client: Any, settings: GovernSettings, project_key: str, sm_id: str, version: str
-) -> ExternalReview:
-    """The Govern sign-off of the saved-model version's artifact (workflow step)."""
+def govern_client(client: Any, settings: GovernSettings) -> Any:
+    """A client on the Govern node the settings name (or DSS's Govern integration)."""
     with dss_errors("connecting to Dataiku Govern"):
         govern = (
             GovernClient(settings.url, api_key=settings.api_key)
@@ -635,6 +635,11 @@ def read_govern_review(
             "Govern node URL: empty, and DSS has no Govern integration enabled; enter the "
             "Govern URL and API key, or disable Govern sign-offs, in the plugin settings."
         )
+    return govern
+
+
+def find_version_artifact(govern: Any, project_key: str, sm_id: str, version: str) -> Any:
+    """The Govern artifact of a saved-model version, or None when Govern has none."""
     query = GovernArtifactSearchQuery(
         artifact_filters=[
             GovernArtifactFilterBlueprints([MODEL_VERSION_BLUEPRINT]),
@@ -644,12 +649,20 @@ def read_govern_review(
             GovernArtifactFilterFieldValue("EQUALS", version, "dss_saved_model_version_id"),
         ]
     )
-    with dss_errors(f"reading the Govern sign-off of {sm_id} {version}"):
+    with dss_errors(f"finding the Govern artifact of {sm_id} {version}"):
         hits = govern.new_artifact_search_request(query).fetch_next_batch(page_size=5)
         artifacts = [hit.to_artifact() for hit in hits.get_response_hits()]
-        if not artifacts:
-            return ExternalReview(f"Govern (no artifact for {sm_id} {version})", "MISSING")
-        artifact = artifacts[0]
+    return artifacts[0] if artifacts else None
+
+
+def read_govern_review(
+    client: Any, settings: GovernSettings, project_key: str, sm_id: str, version: str
+) -> ExternalReview:
+    """The Govern sign-off of the saved-model version's artifact (workflow step)."""
+    artifact = find_version_artifact(govern_client(client, settings), project_key, sm_id, version)
+    if artifact is None:
+        return ExternalReview(f"Govern (no artifact for {sm_id} {version})", "MISSING")
+    with dss_errors(f"reading the Govern sign-off of {sm_id} {version}"):
         signoff = artifact.get_signoff(settings.step_id).get_definition().get_raw()
     feedback = tuple(
         ExternalFeedback(

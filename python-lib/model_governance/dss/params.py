@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import PurePosixPath
 from typing import Any, Optional
 
@@ -28,6 +29,9 @@ from model_governance.notify import NotificationConfig, parse_notification_confi
 PLUGIN_SCREEN = "Plugins > Model Governance > Settings"
 MACRO_SCREEN = "the macro's form"
 ALERTING_SCREEN = "Plugins > Model Governance > Settings > Alerting"
+STEP_SCREEN = "the scenario step's settings"
+ON_BREACH_CHOICES = ("fail", "warn")
+"""What a step does when its rule fires: fail the step, or pass with a warning."""
 DEFAULT_LEDGER_PATH = "/data/dataiku/model-governance/ledger.sqlite"
 DEFAULT_GOVERN_STEP = "review"
 DEFAULT_GOVERN_GROUPS = {
@@ -38,21 +42,36 @@ DEFAULT_GOVERN_GROUPS = {
 
 __all__ = [
     "BundleParams",
+    "CanaryDecisionParams",
+    "CanaryRolloutParams",
     "DeployParams",
     "EvaluationParams",
+    "EvaluationRecipeParams",
+    "GateStepParams",
     "GovernSettings",
     "PluginSettings",
     "PruneParams",
     "PublishParams",
+    "QueryLogParams",
     "RollbackParams",
+    "RuleStepParams",
+    "SlaStepParams",
+    "StatusStepParams",
     "SubmitParams",
     "parse_alerting_preset",
     "parse_bundle_params",
+    "parse_canary_decision_params",
+    "parse_canary_rollout_params",
     "parse_deploy_params",
+    "parse_evaluation_recipe_params",
+    "parse_gate_step_params",
     "parse_plugin_settings",
     "parse_prune_params",
     "parse_publish_params",
     "parse_rollback_params",
+    "parse_rule_step_params",
+    "parse_sla_step_params",
+    "parse_status_step_params",
     "parse_submit_params",
 ]
 
@@ -256,6 +275,127 @@ def parse_alerting_preset(preset: Any) -> NotificationConfig:
     return parse_notification_config({k: v for k, v in values.items() if v != ""})
 
 
+# Scenario steps
+
+
+@dataclass(frozen=True)
+class RuleStepParams:
+    """The alert-rule steps' settings (AUC alert, AUC drop and bias shift, drift)."""
+
+    saved_model_id: str
+    on_breach: str
+    alerting: NotificationConfig
+    flag_in_govern: bool = False
+    retraining_project: str = ""
+    retraining_scenario: str = ""
+
+
+@dataclass(frozen=True)
+class GateStepParams:
+    """The 'Governance gate check' step's settings."""
+
+    saved_model_id: str
+    version_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class SlaStepParams:
+    """The 'API service SLA check' step's settings."""
+
+    saved_model_id: str
+    service_id: str
+    query_log_dataset: str
+    timestamp_column: str
+    latency_column: str
+    status_column: str
+    error_column: str
+    service_column: str
+    window_hours: int
+    on_breach: str
+    alerting: NotificationConfig
+
+
+@dataclass(frozen=True)
+class StatusStepParams:
+    """The 'Publish model status' step's settings."""
+
+    saved_model_ids: tuple[str, ...]
+    publish_to_govern: bool
+
+
+def parse_rule_step_params(
+    config: Mapping[str, Any], *, needs_retraining: bool = False
+) -> RuleStepParams:
+    """Parse an alert-rule step; the drift step also names its retraining scenario."""
+    scenario = form.text(config, "retraining_scenario", "Retraining scenario", STEP_SCREEN)
+    if needs_retraining and not scenario:
+        raise ConfigError(
+            "Retraining scenario: is required; enter the id of the scenario that retrains "
+            f"the model (Scenarios > the scenario > Settings shows it) in {STEP_SCREEN}."
+        )
+    return RuleStepParams(
+        saved_model_id=_saved_model(config, STEP_SCREEN),
+        on_breach=_on_breach(config),
+        alerting=parse_alerting_preset(config.get("alerting")),
+        flag_in_govern=form.boolean(config, "flag_in_govern", default=False),
+        retraining_project=form.text(
+            config, "retraining_project", "Retraining project", STEP_SCREEN
+        ),
+        retraining_scenario=scenario,
+    )
+
+
+def parse_gate_step_params(config: Mapping[str, Any]) -> GateStepParams:
+    """Parse the 'Governance gate check' step."""
+    return GateStepParams(
+        saved_model_id=_saved_model(config, STEP_SCREEN),
+        version_id=form.text(config, "version_id", "Version", STEP_SCREEN) or None,
+    )
+
+
+def parse_sla_step_params(config: Mapping[str, Any]) -> SlaStepParams:
+    """Parse the 'API service SLA check' step."""
+    status = form.text(config, "status_column", "HTTP status column", STEP_SCREEN)
+    error = form.text(config, "error_column", "Error flag column", STEP_SCREEN)
+    if bool(status) == bool(error):
+        raise ConfigError(
+            "HTTP status column / Error flag column: fill exactly one, so a failed request "
+            f"is counted one way; fix it in {STEP_SCREEN}."
+        )
+    return SlaStepParams(
+        saved_model_id=_saved_model(config, STEP_SCREEN),
+        service_id=form.required(config, "service_id", "API service", STEP_SCREEN),
+        query_log_dataset=form.required(
+            config, "query_log_dataset", "Query-log dataset", STEP_SCREEN
+        ),
+        timestamp_column=form.required(config, "timestamp_column", "Time column", STEP_SCREEN),
+        latency_column=form.required(config, "latency_column", "Latency column", STEP_SCREEN),
+        status_column=status,
+        error_column=error,
+        service_column=form.text(config, "service_column", "Service column", STEP_SCREEN),
+        window_hours=form.whole_number(
+            config, "window_hours", "Window (hours)", default=24, low=1, high=24 * 31
+        ),
+        on_breach=_on_breach(config),
+        alerting=parse_alerting_preset(config.get("alerting")),
+    )
+
+
+def parse_status_step_params(config: Mapping[str, Any]) -> StatusStepParams:
+    """Parse the 'Publish model status' step."""
+    models = form.names(config, "saved_model_ids", "Saved models")
+    return StatusStepParams(
+        saved_model_ids=tuple(m.split(".", 1)[1] if "." in m else m for m in models),
+        publish_to_govern=form.boolean(config, "publish_to_govern", default=False),
+    )
+
+
+def _on_breach(config: Mapping[str, Any]) -> str:
+    return form.choice(
+        config, "on_breach", "On breach", allowed=ON_BREACH_CHOICES, default=ON_BREACH_CHOICES[0]
+    )
+
+
 # Macro forms
 
 
@@ -321,8 +461,8 @@ def parse_prune_params(config: Mapping[str, Any]) -> PruneParams:
     return PruneParams()
 
 
-def _saved_model(config: Mapping[str, Any]) -> str:
-    value = form.required(config, "saved_model_id", "Saved model", MACRO_SCREEN)
+def _saved_model(config: Mapping[str, Any], screen: str = MACRO_SCREEN) -> str:
+    value = form.required(config, "saved_model_id", "Saved model", screen)
     # A saved model picked from another project arrives as PROJECT.id.
     return value.split(".", 1)[1] if "." in value else value
 
@@ -382,4 +522,226 @@ def _evaluation(config: Mapping[str, Any]) -> EvaluationParams | None:
             config, "favourable_value", "Favourable prediction", MACRO_SCREEN
         )
         or "0",
+    )
+
+
+# Evaluation recipe
+
+RECIPE_SCREEN = "the recipe's settings"
+
+
+@dataclass(frozen=True)
+class EvaluationRecipeParams:
+    """The evaluation recipe's settings.
+
+    ``window_last_day`` None means the window spans the days of ``time_column``'s
+    values; ``prediction_column`` None means scores below ``threshold`` are the
+    favourable outcome; empty ``protected_attributes`` means those recorded with the
+    version at submission.
+    """
+
+    label_column: str
+    score_column: str
+    positive_label: Any
+    protected_attributes: tuple[str, ...]
+    prediction_column: Optional[str]
+    favourable_value: str
+    threshold: float
+    version_id: Optional[str]
+    window_last_day: Optional[date]
+    window_days: int
+    time_column: Optional[str]
+    keep_evaluated: bool
+    chunk_rows: int
+
+
+def parse_evaluation_recipe_params(config: Mapping[str, Any]) -> EvaluationRecipeParams:
+    """Parse the 'Evaluate production model' recipe's settings."""
+    outcome = form.choice(
+        config,
+        "favourable_from",
+        "Favourable outcome",
+        allowed=("score", "prediction"),
+        default="score",
+    )
+    mode = form.choice(config, "window_mode", "Window", allowed=("days", "data"), default="days")
+    time_column = form.text(config, "time_column", "Time column", RECIPE_SCREEN) or None
+    if mode == "data" and time_column is None:
+        raise ConfigError(
+            "Time column: is empty while the window spans the data's days; pick the column "
+            "holding each row's time, or set Window to 'Given days', in the recipe's settings."
+        )
+    on_repeat = form.choice(
+        config,
+        "if_evaluated",
+        "If the window was already evaluated",
+        allowed=("fail", "keep"),
+        default="fail",
+    )
+    return EvaluationRecipeParams(
+        label_column=form.required(config, "label_column", "Label column", RECIPE_SCREEN),
+        score_column=form.required(config, "score_column", "Score column", RECIPE_SCREEN),
+        positive_label=_label_value(
+            form.text(config, "positive_label", "Positive label", RECIPE_SCREEN) or "1"
+        ),
+        protected_attributes=form.names(config, "protected_attributes", "Protected attributes"),
+        prediction_column=form.required(
+            config, "prediction_column", "Prediction column", RECIPE_SCREEN
+        )
+        if outcome == "prediction"
+        else None,
+        favourable_value=form.text(
+            config, "favourable_value", "Favourable prediction", RECIPE_SCREEN
+        )
+        or "0",
+        threshold=form.number(
+            config, "threshold", "Flag threshold", default=0.5, low=0.0, high=1.0
+        ),
+        version_id=form.text(config, "version_id", "Model version", RECIPE_SCREEN) or None,
+        window_last_day=_window_last_day(config) if mode == "days" else None,
+        window_days=form.whole_number(
+            config, "window_days", "Window length (days)", default=1, low=1, high=366
+        ),
+        time_column=time_column,
+        keep_evaluated=on_repeat == "keep",
+        chunk_rows=form.whole_number(
+            config, "chunk_rows", "Rows per chunk", default=100_000, low=1_000, high=5_000_000
+        ),
+    )
+
+
+def _window_last_day(config: Mapping[str, Any]) -> date:
+    value = form.required(config, "window_last_day", "Window's last day", RECIPE_SCREEN)
+    if "${" in value:
+        raise ConfigError(
+            f"Window's last day: {value!r} names a variable DSS did not define, so it "
+            "arrived as typed; define the variable in the project or scenario, or enter "
+            "a date such as 2024-06-01, in the recipe's settings."
+        )
+    # Date variables often carry a time of day too: only the date part counts.
+    head = value[:10]
+    try:
+        if len(value) > 10 and value[10] not in "T ":
+            raise ValueError(value)
+        return date.fromisoformat(head)
+    except ValueError as exc:
+        raise ConfigError(
+            f"Window's last day: {value!r} is not a date written YYYY-MM-DD; enter one "
+            "such as 2024-06-01 (or a variable holding one) in the recipe's settings."
+        ) from exc
+
+
+def _label_value(text: str) -> Any:
+    # The label column is read with the types pandas infers, so the positive label is
+    # compared as the same type: a boolean, a whole number, a number, or text.
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+# Canary rollout
+
+
+@dataclass(frozen=True)
+class CanaryRolloutParams:
+    """The 'Start canary rollout' form.
+
+    ``current_generation`` None means the generation the deployment runs now.
+    """
+
+    saved_model_id: str
+    version_id: str
+    deployment_id: str
+    new_generation: str
+    current_generation: Optional[str]
+
+
+@dataclass(frozen=True)
+class QueryLogParams:
+    """Where an API node query log is read, and which of its columns say what.
+
+    Exactly one of ``status_column`` and ``error_column`` is set; an empty
+    ``generation_column`` means every row is the canary's.
+    """
+
+    dataset: str
+    timestamp_column: str
+    latency_column: str
+    status_column: str
+    error_column: str
+    generation_column: str
+    chunk_rows: int
+
+
+@dataclass(frozen=True)
+class CanaryDecisionParams:
+    """The 'Canary decision' step's settings."""
+
+    saved_model_id: str
+    version_id: str
+    deployment_id: str
+    window_hours: int
+    query_log: QueryLogParams
+    on_breach: str
+
+
+def parse_canary_rollout_params(config: Mapping[str, Any]) -> CanaryRolloutParams:
+    """Parse the 'Start canary rollout' form."""
+    new = form.required(config, "new_generation", "New generation", MACRO_SCREEN)
+    current = form.text(config, "current_generation", "Current generation", MACRO_SCREEN)
+    if current == new:
+        raise ConfigError(
+            f"Current generation / New generation: both are {new!r}; a canary splits the "
+            "traffic between two API service versions. Enter the version to try as the new "
+            "generation, or leave the current generation empty."
+        )
+    return CanaryRolloutParams(
+        saved_model_id=_saved_model(config),
+        version_id=form.required(config, "version_id", "Version", MACRO_SCREEN),
+        deployment_id=form.required(config, "deployment_id", "API deployment", MACRO_SCREEN),
+        new_generation=new,
+        current_generation=current or None,
+    )
+
+
+def parse_canary_decision_params(config: Mapping[str, Any]) -> CanaryDecisionParams:
+    """Parse the 'Canary decision' step."""
+    return CanaryDecisionParams(
+        saved_model_id=_saved_model(config, STEP_SCREEN),
+        version_id=form.required(config, "version_id", "Version", STEP_SCREEN),
+        deployment_id=form.required(config, "deployment_id", "API deployment", STEP_SCREEN),
+        window_hours=form.whole_number(
+            config, "window_hours", "Observation window (hours)", default=24, low=1, high=24 * 31
+        ),
+        query_log=_query_log(config),
+        on_breach=_on_breach(config),
+    )
+
+
+def _query_log(config: Mapping[str, Any]) -> QueryLogParams:
+    status = form.text(config, "status_column", "HTTP status column", STEP_SCREEN)
+    error = form.text(config, "error_column", "Error flag column", STEP_SCREEN)
+    if bool(status) == bool(error):
+        raise ConfigError(
+            "HTTP status column / Error flag column: fill exactly one, so a failed request "
+            f"is counted one way; fix it in {STEP_SCREEN}."
+        )
+    return QueryLogParams(
+        dataset=form.required(config, "query_log_dataset", "Query-log dataset", STEP_SCREEN),
+        timestamp_column=form.required(config, "timestamp_column", "Time column", STEP_SCREEN),
+        latency_column=form.required(config, "latency_column", "Latency column", STEP_SCREEN),
+        status_column=status,
+        error_column=error,
+        generation_column=form.text(
+            config, "generation_column", "Generation column", STEP_SCREEN
+        ),
+        chunk_rows=form.whole_number(
+            config, "chunk_rows", "Rows per chunk", default=100_000, low=1_000, high=5_000_000
+        ),
     )

@@ -9,23 +9,19 @@ custom_details.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
-import threading
-from collections.abc import Iterator
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from webhook_receiver import ROUTING_KEY, SLACK_PATH, WebhookReceiver
 
 from model_governance.core.errors import ConfigError, ValidationError
 from model_governance.notify import (
     PAGERDUTY,
     SLACK,
     Alert,
-    NotificationConfig,
     WebhookNotifier,
     notification_config_from_env,
     pagerduty_payload,
@@ -33,73 +29,8 @@ from model_governance.notify import (
     slack_payload,
 )
 
-SLACK_PATH = "/services/T000/B000/s3cr3t-webhook-token"
-ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"
 SEVERITIES = {"critical", "error", "warning", "info"}
 SLACK_BLOCK_TYPES = {"header", "section", "context", "divider", "actions", "image"}
-
-
-class Receiver:
-    """Records every request; answers with the queued statuses, then success."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.statuses: list[int] = []
-        self.echo_secret = False
-        self.retry_after: str | None = None
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                body = json.loads(self.rfile.read(length))
-                receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
-                )
-                status = receiver.statuses.pop(0) if receiver.statuses else None
-                if status is None:
-                    status = 202 if self.path == "/v2/enqueue" else 200
-                self.send_response(status)
-                if receiver.retry_after and status == 429:
-                    self.send_header("Retry-After", receiver.retry_after)
-                self.end_headers()
-                if receiver.echo_secret:
-                    self.wfile.write(f"bad key {ROUTING_KEY} for {SLACK_PATH}".encode())
-                elif self.path == "/v2/enqueue" and status == 202:
-                    self.wfile.write(json.dumps({"status": "success"}).encode())
-                else:
-                    self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def config(self, **overrides: Any) -> NotificationConfig:
-        settings = {
-            "slack_webhook_url": self.url + SLACK_PATH,
-            "pagerduty_routing_key": ROUTING_KEY,
-            "pagerduty_url": self.url + "/v2/enqueue",
-            "max_attempts": 3,
-            "timeout_seconds": 5.0,
-        }
-        settings.update(overrides)
-        return parse_notification_config(settings)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-    server.thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -107,8 +38,10 @@ def sleeps() -> list[float]:
     return []
 
 
-def _notifier(receiver: Receiver, sleeps: list[float], **overrides: Any) -> WebhookNotifier:
-    return WebhookNotifier(receiver.config(**overrides), sleep=sleeps.append)
+def _notifier(receiver: WebhookReceiver, sleeps: list[float], **overrides: Any) -> WebhookNotifier:
+    return WebhookNotifier(
+        parse_notification_config(receiver.settings(**overrides)), sleep=sleeps.append
+    )
 
 
 def _alert(**overrides: Any) -> Alert:
@@ -290,7 +223,7 @@ def test_unreachable_receiver_retried_then_reported(sleeps):
 
 
 def test_config_repr_hides_webhook_url_and_routing_key(receiver):
-    text = repr(receiver.config())
+    text = repr(parse_notification_config(receiver.settings()))
 
     assert SLACK_PATH not in text
     assert ROUTING_KEY not in text

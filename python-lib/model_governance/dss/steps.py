@@ -1,0 +1,241 @@
+"""The monitoring scenario steps: one function per step, called by its ``step.py``.
+
+Each parses its settings, opens the run's context (ledger, caller, DSS audit trail),
+builds the outside systems it needs (alert webhooks, retraining scenario, Govern),
+runs its rules through :class:`MonitoringService`, and ends with :func:`finish_step`,
+which publishes the decision as scenario variables and fails the step when a rule
+fired and the step is set to fail. The ledger holds every decision before the step
+ends, whatever its outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import dataiku
+import pandas as pd
+
+from model_governance.core.errors import ConfigError, GateClosedError, GovernanceError
+from model_governance.core.monitoring import Rule
+from model_governance.dss.gateway import DssDeployer, model_id_for, refresh_evidence
+from model_governance.dss.params import (
+    SlaStepParams,
+    parse_gate_step_params,
+    parse_rule_step_params,
+    parse_sla_step_params,
+    parse_status_step_params,
+)
+from model_governance.dss.production import GovernStatusBoard, ScenarioRetrainer
+from model_governance.dss.runtime import MacroContext, macro_context, monitoring_service
+from model_governance.dss.scenario import ON_BREACH_FAIL, StepReport, finish_step
+from model_governance.ledger import monitoring as records
+from model_governance.ledger.monitoring import StatusSnapshot
+from model_governance.monitoring import (
+    MonitoringService,
+    RuleOutcome,
+    Window,
+    rule_outcome_to_dict,
+    service_metrics_from_chunks,
+    status_to_dict,
+)
+
+log = logging.getLogger(__name__)
+
+Config = Mapping[str, Any]
+COMPONENT = "scenario step"
+QUERY_LOG_CHUNK_ROWS = 100_000
+
+__all__ = [
+    "auc_alert",
+    "auc_drop_bias_shift",
+    "drift_retraining",
+    "gate_check",
+    "publish_status",
+    "sla_check",
+]
+
+
+def auc_alert(project_key: str, config: Config, plugin_config: Config) -> StepReport:
+    """Latest AUC below the alert threshold: notify Slack and page PagerDuty."""
+    params = parse_rule_step_params(config)
+    model_id = model_id_for(project_key, params.saved_model_id)
+    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
+        service = monitoring_service(ctx, params.alerting)
+        outcomes = service.run_rules(model_id, actor=ctx.actor, only=(Rule.AUC_ALERT,))
+    return finish_step(_rules_report("auc_alert", model_id, outcomes), on_breach=params.on_breach)
+
+
+def auc_drop_bias_shift(project_key: str, config: Config, plugin_config: Config) -> StepReport:
+    """AUC fallen from its approval value, or disparate impact low or moved: flag it."""
+    params = parse_rule_step_params(config)
+    model_id = model_id_for(project_key, params.saved_model_id)
+    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
+        service = monitoring_service(ctx, params.alerting)
+        only = (Rule.AUC_DROP, Rule.BIAS_SHIFT)
+        outcomes = service.run_rules(model_id, actor=ctx.actor, only=only)
+        report = _rules_report("auc_drop_bias_shift", model_id, outcomes)
+        if params.flag_in_govern:
+            status = service.publish_status(model_id, actor=ctx.actor)
+            report = _with_values(report, govern=_publish_to_govern(ctx, service, status))
+    return finish_step(report, on_breach=params.on_breach)
+
+
+def drift_retraining(project_key: str, config: Config, plugin_config: Config) -> StepReport:
+    """Drift over its limit: alert, run the retraining scenario (once per episode)."""
+    params = parse_rule_step_params(config, needs_retraining=True)
+    model_id = model_id_for(project_key, params.saved_model_id)
+    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
+        retrainer = ScenarioRetrainer(
+            ctx.client, params.retraining_project or project_key, params.retraining_scenario
+        )
+        service = monitoring_service(ctx, params.alerting, retrainer=retrainer)
+        outcomes = service.run_rules(model_id, actor=ctx.actor, only=(Rule.DRIFT,))
+    return finish_step(_rules_report("drift", model_id, outcomes), on_breach=params.on_breach)
+
+
+def gate_check(project_key: str, config: Config, plugin_config: Config) -> StepReport:
+    """Fail unless the version is approved and DSS still holds the evidence approved."""
+    params = parse_gate_step_params(config)
+    model_id = model_id_for(project_key, params.saved_model_id)
+    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
+        version = params.version_id or DssDeployer(ctx.client).active_version(model_id)
+        registered = ctx.ledger.find_version(model_id, version)
+        if registered is None:
+            action = "scenario gate check"
+            ctx.governance.require_open_gate(model_id, version, actor=ctx.actor, action=action)
+            raise GateClosedError(action, (f"{model_id} {version} is not registered",))
+        current = refresh_evidence(ctx.client, registered.evidence, ctx.settings.policy)
+        service = monitoring_service(ctx)
+        outcome = service.check_gate(model_id, version, actor=ctx.actor, current=current)
+        q = ctx.ledger.latest_qualification(model_id, version)
+    report = _rules_report("gate", model_id, (outcome,))
+    report = _with_values(
+        report,
+        version=version,
+        fingerprint=current.fingerprint,
+        qualification_id=q.qualification_id if q else None,
+        state=q.state.value if q else None,
+    )
+    return finish_step(report, on_breach=ON_BREACH_FAIL)
+
+
+def sla_check(project_key: str, config: Config, plugin_config: Config) -> StepReport:
+    """p95 latency and error rate of an API service over recent hours, from its log."""
+    params = parse_sla_step_params(config)
+    model_id = model_id_for(project_key, params.saved_model_id)
+    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
+        service = monitoring_service(ctx, params.alerting)
+        version = _production_version(ctx, service, model_id)
+        end = service.clock()
+        window = Window(end - timedelta(hours=params.window_hours), end)
+        metrics = service_metrics_from_chunks(
+            _query_log(params),
+            latency_column=params.latency_column,
+            error_column=params.error_column or None,
+            status_column=params.status_column or None,
+            timestamp_column=params.timestamp_column,
+            window=window,
+        )
+        outcome = service.check_sla(
+            model_id, version, params.service_id, metrics, window=window, actor=ctx.actor
+        )
+    report = _rules_report("sla", model_id, (outcome,))
+    return finish_step(_with_values(report, version=version), on_breach=params.on_breach)
+
+
+def publish_status(project_key: str, config: Config, plugin_config: Config) -> StepReport:
+    """Publish each production model's health to the ledger (and Govern when asked)."""
+    params = parse_status_step_params(config)
+    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
+        service = monitoring_service(ctx)
+        models = [model_id_for(project_key, m) for m in params.saved_model_ids] or (
+            records.production_models(ctx.ledger)
+        )
+        published = []
+        for model_id in models:
+            status = service.publish_status(model_id, actor=ctx.actor)
+            snapshot = status_to_dict(status)
+            if params.publish_to_govern:
+                snapshot["govern_artifact"] = _publish_to_govern(ctx, service, status)
+            published.append(snapshot)
+    healths = ", ".join(f"{s['model_id']} {s['health']}" for s in published)
+    summary = f"status published for {len(published)} model(s)" + (
+        f": {healths}" if healths else "; no model is in production"
+    )
+    report = StepReport("status", False, summary, {"models": published})
+    return finish_step(report, on_breach=ON_BREACH_FAIL)
+
+
+# Helpers
+
+
+def _rules_report(step: str, model_id: str, outcomes: Sequence[RuleOutcome]) -> StepReport:
+    breached = [o for o in outcomes if o.decision.is_breached]
+    if breached:
+        reasons = "; ".join(r for o in breached for r in o.decision.reasons)
+        summary = f"{model_id}: {reasons}"
+    else:
+        summary = f"{model_id}: " + "; ".join(r for o in outcomes for r in o.decision.reasons)
+    values = {"model_id": model_id, "rules": [rule_outcome_to_dict(o) for o in outcomes]}
+    return StepReport(step, bool(breached), summary, values)
+
+
+def _with_values(report: StepReport, **values: Any) -> StepReport:
+    return StepReport(report.step, report.is_breached, report.summary, {**report.values, **values})
+
+
+def _production_version(ctx: MacroContext, service: MonitoringService, model_id: str) -> str:
+    version = service.approved_version(model_id)
+    if version is None:
+        version = DssDeployer(ctx.client).active_version(model_id)
+        ctx.ledger.get_version(model_id, version)
+    return version
+
+
+def _publish_to_govern(
+    ctx: MacroContext, service: MonitoringService, status: StatusSnapshot
+) -> str | None:
+    """Write a published status to Govern; a failure is recorded, then raised."""
+    if status.version is None:
+        return None
+    payload = {"version": status.version, "snapshot_id": status.snapshot_id}
+    entity = ("model", status.model_id)
+    try:
+        board = GovernStatusBoard(ctx.client, ctx.settings.govern)
+        artifact_id = board.publish(status.model_id, status.version, status_to_dict(status))
+    except GovernanceError as exc:
+        failure = {**payload, "error": str(exc)}
+        service.record_event(ctx.actor, "govern.status_failed", entity, failure)
+        raise
+    published = {**payload, "artifact_id": artifact_id}
+    service.record_event(ctx.actor, "govern.status_published", entity, published)
+    return artifact_id
+
+
+def _query_log(params: SlaStepParams) -> Iterator[pd.DataFrame]:
+    columns = [
+        c
+        for c in (
+            params.timestamp_column,
+            params.latency_column,
+            params.status_column,
+            params.error_column,
+            params.service_column,
+        )
+        if c
+    ]
+    dataset = dataiku.Dataset(params.query_log_dataset)
+    present = {c["name"] for c in dataset.read_schema()}
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise ConfigError(
+            f"Query-log dataset {params.query_log_dataset}: has no column "
+            f"{', '.join(missing)}; pick the columns it has in the step's settings."
+        )
+    for chunk in dataset.iter_dataframes(chunksize=QUERY_LOG_CHUNK_ROWS, columns=columns):
+        if params.service_column:
+            chunk = chunk[chunk[params.service_column].astype(str) == params.service_id]
+        yield chunk
