@@ -27,6 +27,8 @@ from model_governance.monitoring import RetrainingRequest
 
 log = logging.getLogger(__name__)
 
+# LIMITATION: the status goes to one text field the blueprint must declare. Effect:
+# Govern refuses the update otherwise; the step fails with Govern's answer.
 GOVERN_STATUS_FIELD = "model_governance_status"
 """The Govern text field receiving the status JSON; the blueprint must declare it."""
 
