@@ -48,6 +48,7 @@ lint: venv
 bench: venv
 	$(PY) benchmarks/bench_audit.py
 	$(PY) benchmarks/bench_metrics.py
+	$(PY) benchmarks/bench_recipe_memory.py
 	$(PY) benchmarks/bench_webapp.py
 
 plugin:

@@ -208,7 +208,7 @@ STEPS_DIR = ROOT / "python-steps"
 
 
 def run_step(step: str) -> Any:
-    """Execute the scenario step's ``step.py`` as DSS does: a fresh module, the env as set.
+    """Execute the step's ``step.py`` as DSS does: a fresh module, the env as set.
 
     The step reads its settings from the environment (``dss_env.set_step``) and the
     running scenario from the stand-in's state file (``dss_env.set_scenario``).

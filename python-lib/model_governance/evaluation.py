@@ -121,16 +121,40 @@ def summarise_reference(
     frame: pd.DataFrame, *, columns: Sequence[str], grid_size: int | None = None
 ) -> dict[str, ReferenceSummary]:
     """Reference summaries per column; ``grid_size=None`` keeps every distinct value."""
-    summaries: dict[str, ReferenceSummary] = {}
-    for name in columns:
-        if is_numeric(frame[name]):
-            values = frame[name].to_numpy(dtype=float, na_value=np.nan)
-            summaries[name] = NumericReferenceSummary.from_values(values, grid_size=grid_size)
-        else:
-            summary = CategoricalSummary()
-            summary.update(_objects(frame[name]))
-            summaries[name] = summary
-    return summaries
+    return summarise_reference_chunks([frame], columns=columns, grid_size=grid_size)
+
+
+def summarise_reference_chunks(
+    chunks: Iterable[pd.DataFrame], *, columns: Sequence[str], grid_size: int | None = None
+) -> dict[str, ReferenceSummary]:
+    """Reference summaries per column of data read chunk by chunk.
+
+    Categorical columns are counted chunk by chunk. A numeric column's grid sits at
+    quantiles of all its values, which no partial summary can merge exactly, so its
+    values are kept as 8-byte floats (about 8 MB per million rows and column) until
+    the grid is built; the rest of each chunk is dropped as soon as it is read. A
+    column's kind is fixed by the first chunk that holds rows.
+    """
+    numeric: dict[str, list[np.ndarray[Any, Any]]] = {}
+    categorical: dict[str, CategoricalSummary] = {}
+    for chunk in chunks:
+        if chunk.empty and (numeric or categorical):
+            continue
+        for name in columns:
+            if name not in numeric and name not in categorical:
+                if is_numeric(chunk[name]):
+                    numeric[name] = []
+                else:
+                    categorical[name] = CategoricalSummary()
+            if name in numeric:
+                numeric[name].append(_floats(chunk[name], name))
+            else:
+                categorical[name].update(_objects(chunk[name]))
+    summaries: dict[str, ReferenceSummary] = dict(categorical)
+    for name, parts in numeric.items():
+        values = np.concatenate(parts) if parts else np.empty(0)
+        summaries[name] = NumericReferenceSummary.from_values(values, grid_size=grid_size)
+    return {name: summaries[name] for name in columns if name in summaries}
 
 
 class DriftStream:
@@ -181,6 +205,19 @@ class ScoredColumns:
     positive_label: Any = 1
     protected: tuple[str, ...] = ()
     favourable_when_score_below: float = 0.5
+    prediction: str | None = None
+    """The model's decision; when set, disparate impact counts ``favourable_value``
+    in it as the favourable outcome instead of scores below the threshold."""
+    favourable_value: Any = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The columns the stream reads (drift columns aside), without repeats."""
+        return tuple(
+            dict.fromkeys(
+                c for c in (self.label, self.score, self.prediction, *self.protected) if c
+            )
+        )
 
 
 class ScoredStream:
@@ -199,7 +236,11 @@ class ScoredStream:
         self.rows += len(chunk)
         score = chunk[self.columns.score].to_numpy(dtype=float)
         self._scores.update(chunk[self.columns.label].to_numpy(), score)
-        favourable = score < self.columns.favourable_when_score_below
+        if self.columns.prediction:
+            predictions = chunk[self.columns.prediction]
+            favourable = favourable_outcomes(predictions, self.columns.favourable_value)
+        else:
+            favourable = score < self.columns.favourable_when_score_below
         for attribute, summary in self._groups.items():
             summary.update(np.asarray(_objects(chunk[attribute]), dtype=object), favourable)
         if self.drift is not None:
@@ -217,6 +258,19 @@ class ScoredStream:
         fairness = {a: _fairness_dict(s, self.policy, notes, a) for a, s in self._groups.items()}
         drift = tuple(self.drift.results()) if self.drift else ()
         return Evaluation(self.rows, auc, bound, drift, fairness, tuple(notes))
+
+
+def favourable_outcomes(predictions: pd.Series, favourable_value: Any) -> np.ndarray[Any, Any]:
+    """True where the model's decision is the favourable one.
+
+    Numeric decisions are compared with ``favourable_value`` as numbers (so the text
+    "0" matches 0 and 0.0); any other decision is compared as stripped text.
+    """
+    wanted = pd.to_numeric(pd.Series([favourable_value]), errors="coerce").iloc[0]
+    if is_numeric(predictions) and not pd.isna(wanted):
+        return np.asarray(predictions.to_numpy(dtype=float, na_value=np.nan) == float(wanted))
+    text = str(favourable_value).strip()
+    return np.asarray(predictions.astype(str).str.strip().to_numpy() == text)
 
 
 def evaluate_frames(chunks: Iterable[pd.DataFrame], stream: ScoredStream) -> Evaluation:
@@ -291,6 +345,15 @@ def _fairness_dict(
             for g in result.groups
         ],
     }
+
+
+def _floats(series: pd.Series, name: str) -> np.ndarray[Any, Any]:
+    if not is_numeric(series) and not series.isna().all():
+        raise ValidationError(
+            f"reference: column {name} holds numbers in its first rows and text further "
+            "on; give it one type in the dataset's schema."
+        )
+    return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=np.float64)
 
 
 def _objects(series: pd.Series) -> list[object]:

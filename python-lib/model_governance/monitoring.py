@@ -776,7 +776,7 @@ class MonitoringService:
                     context = (evidence, version, evaluation_id, decision_id)
                     episode_id = self._open(tx, decision, context, pending, actor, now)
                 elif change is EpisodeChange.CLOSED and episode is not None:
-                    self._close(tx, episode, decision, decision_id, actor, now)
+                    self._close(tx, episode, (decision, decision_id), pending, actor, now)
                 outcomes.append(RuleOutcome(decision, change, decision_id, episode_id))
         delivered = self._deliver(pending.deliveries, model_id, actor)
         self._retrain(pending.retraining, actor)
@@ -845,11 +845,12 @@ class MonitoringService:
         self,
         tx: LedgerTransaction,
         episode: EpisodeRecord,
-        decision: RuleDecision,
-        decision_id: int,
+        closing: tuple[RuleDecision, int],
+        pending: _Pending,
         actor: str,
         now: datetime,
     ) -> None:
+        decision, decision_id = closing
         records.close_episode(tx, episode.episode_id, decision_id=decision_id, at=now)
         action = "model.unflagged" if decision.rule in _FLAGS else "alert.resolved"
         tx.append_event(
@@ -862,6 +863,46 @@ class MonitoringService:
                 "policy_hash": self.policy.content_hash,
             },
             at=now,
+        )
+        # Whoever was told of the episode is told it ended (PagerDuty closes its alert).
+        for sent in records.delivered_for(tx, episode.episode_id) if self.notifier else ():
+            resolution = dataclasses.replace(
+                self._alert_of(episode, decision, sent, now), is_resolution=True
+            )
+            delivery_id = records.insert_delivery(
+                tx,
+                episode_id=episode.episode_id,
+                channel=sent.channel,
+                target=sent.target,
+                dedup_key=sent.dedup_key,
+                severity="info",
+                summary=resolution.summary,
+                at=now,
+            )
+            pending.deliveries.append((delivery_id, sent.channel, resolution))
+
+    def _alert_of(
+        self, episode: EpisodeRecord, decision: RuleDecision, sent: DeliveryRecord, now: datetime
+    ) -> Alert:
+        project_key = episode.model_id.split(".", 1)[0]
+        return Alert(
+            summary=f"{episode.model_id} {episode.version}: {_LABELS[decision.rule]} resolved: "
+            + "; ".join(decision.reasons),
+            severity="info",
+            dedup_key=sent.dedup_key,
+            source=decision.subject or f"{project_key}/{episode.model_id}",
+            component=episode.model_id,
+            group=project_key,
+            alert_class=decision.rule.value,
+            occurred_at=now,
+            details={
+                "model_id": episode.model_id,
+                "version": episode.version,
+                "rule": decision.rule.value,
+                "measured": dict(decision.measured),
+                "episode_id": episode.episode_id,
+            },
+            channels=(sent.channel,),
         )
 
     def _request_retraining(
@@ -942,6 +983,7 @@ class MonitoringService:
                         "channel": channel,
                         "target": result.target,
                         "dedup_key": alert.dedup_key,
+                        "is_resolution": alert.is_resolution,
                         "attempts": result.attempts,
                         "response_code": result.status_code,
                         "error": result.error,

@@ -82,7 +82,8 @@ class Alert:
     """One notification: what happened, how bad, and where it goes.
 
     ``dedup_key`` identifies the episode, so a re-sent trigger lands on the same
-    PagerDuty alert; ``details`` carries the measured values and thresholds.
+    PagerDuty alert, and the resolution (``is_resolution``) closes it; ``details``
+    carries the measured values and thresholds.
     """
 
     summary: str
@@ -95,6 +96,7 @@ class Alert:
     occurred_at: datetime
     details: Mapping[str, Any] = field(default_factory=dict)
     channels: tuple[str, ...] = (SLACK,)
+    is_resolution: bool = False
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -237,7 +239,8 @@ def _checked_number(name: str, value: Any, low: float, high: float) -> float:
 
 def slack_payload(alert: Alert) -> dict[str, Any]:
     """The incoming-webhook message: ``text`` plus a header, a section and a context."""
-    text = f"[{alert.severity.upper()}] {alert.summary}"
+    label = "RESOLVED" if alert.is_resolution else alert.severity.upper()
+    text = f"[{label}] {alert.summary}"
     lines = [_slack_escape(alert.summary)]
     lines += [
         f"*{_slack_escape(k)}*: {_slack_escape(_compact(v))}" for k, v in _detail_items(alert)
@@ -263,7 +266,12 @@ def slack_payload(alert: Alert) -> dict[str, Any]:
 
 
 def pagerduty_payload(alert: Alert, *, routing_key: str) -> dict[str, Any]:
-    """The Events API v2 ``trigger`` event for ``alert``."""
+    """The Events API v2 event for ``alert``: ``trigger``, or ``resolve`` to close it.
+
+    A resolve event carries only the routing key, the action and the dedup key.
+    """
+    if alert.is_resolution:
+        return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": alert.dedup_key}
     return {
         "routing_key": routing_key,
         "event_action": "trigger",

@@ -54,13 +54,14 @@ from dataikuapi.utils import DataikuException
 
 from model_governance.collect import profile_frame, value_findings
 from model_governance.core.audit import AuditEvent
-from model_governance.core.errors import ConfigError, ExternalSystemError
+from model_governance.core.errors import ConfigError, ExternalSystemError, GovernanceError
 from model_governance.core.evidence import Evidence, evidence_to_dict, parse_evidence
 from model_governance.core.hashing import content_hash, to_utc_iso
 from model_governance.core.policy import Policy
 from model_governance.core.workflow import Principal
 from model_governance.deployment import DeploymentState, ExportedBundle, UpdateOutcome
 from model_governance.dss.params import EvaluationParams, GovernSettings, SubmitParams
+from model_governance.evaluation import favourable_outcomes
 from model_governance.review import Attachment, ExternalFeedback, ExternalReview
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ __all__ = [
     "FolderStore",
     "caller_principal",
     "collect_evidence",
+    "dataset_errors",
     "dss_errors",
     "find_version_artifact",
     "govern_client",
@@ -105,6 +107,27 @@ def dss_errors(what: str) -> Iterator[None]:
     except requests.RequestException as exc:
         raise ExternalSystemError(
             f"{what}: DSS could not be reached ({type(exc).__name__}).", operation=what
+        ) from exc
+
+
+@contextmanager
+def dataset_errors(description: str, *, bad_columns: str, retry: str) -> Iterator[None]:
+    """Turn a failure while reading a dataset into an error that says what to do.
+
+    pandas' KeyError, ValueError or TypeError mean the chosen columns do not fit the
+    data (``bad_columns`` is the message); anything else from ``dataiku`` means the
+    dataset could not be read (``retry`` says how to recover). Governance errors pass.
+    """
+    try:
+        yield
+    except GovernanceError:
+        raise
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigError(bad_columns) from exc
+    except Exception as exc:  # dataiku raises bare Exception for unreadable data
+        raise ExternalSystemError(
+            f"reading {description}: {type(exc).__name__}; {retry}.",
+            operation=f"read {description}",
         ) from exc
 
 
@@ -308,20 +331,14 @@ def _fairness(project_key: str, evaluation: EvaluationParams) -> list[dict[str, 
     columns = [*evaluation.protected_attributes, evaluation.prediction_column]
     counts: dict[str, dict[str, list[int]]] = {a: {} for a in evaluation.protected_attributes}
     dataset = dataiku.Dataset(evaluation.dataset, project_key=project_key, ignore_flow=True)
-    try:
+    with dataset_errors(
+        f"evaluation dataset {evaluation.dataset}",
+        bad_columns=f"Protected attributes / Prediction column: evaluation dataset "
+        f"{evaluation.dataset} lacks one of {', '.join(columns)}; pick columns of that dataset.",
+        retry="build the dataset and submit again",
+    ):
         for chunk in dataset.iter_dataframes(chunksize=_CHUNK_ROWS, columns=columns):
             _count_chunk(chunk, evaluation, counts)
-    except (KeyError, ValueError) as exc:
-        raise ConfigError(
-            f"Protected attributes / Prediction column: evaluation dataset {evaluation.dataset} "
-            f"lacks one of {', '.join(columns)}; pick columns of that dataset."
-        ) from exc
-    except Exception as exc:  # dataiku raises bare Exception for unreadable data
-        raise ExternalSystemError(
-            f"reading evaluation dataset {evaluation.dataset}: {type(exc).__name__}; build "
-            "the dataset and submit again.",
-            operation="read evaluation data",
-        ) from exc
     outcome = f"{evaluation.prediction_column} = {evaluation.favourable_value}"
     return [
         {
@@ -343,20 +360,15 @@ def _count_chunk(
                if c not in chunk.columns]  # fmt: skip
     if missing:
         raise KeyError(missing[0])
-    favourable = _is_favourable(chunk[evaluation.prediction_column], evaluation.favourable_value)
+    favourable = favourable_outcomes(
+        chunk[evaluation.prediction_column], evaluation.favourable_value
+    )
     for attribute in evaluation.protected_attributes:
         table = pd.DataFrame({"g": chunk[attribute].astype(str), "f": favourable})
         for group, row in table.groupby("g")["f"].agg(["size", "sum"]).iterrows():
             total = counts[attribute].setdefault(str(group), [0, 0])
             total[0] += int(row["size"])
             total[1] += int(row["sum"])
-
-
-def _is_favourable(predictions: pd.Series, favourable: str) -> pd.Series:
-    number = pd.to_numeric(pd.Series([favourable]), errors="coerce").iloc[0]
-    if pd.api.types.is_numeric_dtype(predictions) and not pd.isna(number):
-        return predictions == float(number)
-    return predictions.astype(str).str.strip() == favourable
 
 
 def _experiments(client: Any, project_key: str, sm_id: str, chosen: str) -> list[dict[str, Any]]:

@@ -304,12 +304,7 @@ class SlaStepParams:
 
     saved_model_id: str
     service_id: str
-    query_log_dataset: str
-    timestamp_column: str
-    latency_column: str
-    status_column: str
-    error_column: str
-    service_column: str
+    query_log: QueryLogParams
     window_hours: int
     on_breach: str
     alerting: NotificationConfig
@@ -355,24 +350,10 @@ def parse_gate_step_params(config: Mapping[str, Any]) -> GateStepParams:
 
 def parse_sla_step_params(config: Mapping[str, Any]) -> SlaStepParams:
     """Parse the 'API service SLA check' step."""
-    status = form.text(config, "status_column", "HTTP status column", STEP_SCREEN)
-    error = form.text(config, "error_column", "Error flag column", STEP_SCREEN)
-    if bool(status) == bool(error):
-        raise ConfigError(
-            "HTTP status column / Error flag column: fill exactly one, so a failed request "
-            f"is counted one way; fix it in {STEP_SCREEN}."
-        )
     return SlaStepParams(
         saved_model_id=_saved_model(config, STEP_SCREEN),
         service_id=form.required(config, "service_id", "API service", STEP_SCREEN),
-        query_log_dataset=form.required(
-            config, "query_log_dataset", "Query-log dataset", STEP_SCREEN
-        ),
-        timestamp_column=form.required(config, "timestamp_column", "Time column", STEP_SCREEN),
-        latency_column=form.required(config, "latency_column", "Latency column", STEP_SCREEN),
-        status_column=status,
-        error_column=error,
-        service_column=form.text(config, "service_column", "Service column", STEP_SCREEN),
+        query_log=_query_log(config, "service_column", "Service column"),
         window_hours=form.whole_number(
             config, "window_hours", "Window (hours)", default=24, low=1, high=24 * 31
         ),
@@ -666,8 +647,9 @@ class CanaryRolloutParams:
 class QueryLogParams:
     """Where an API node query log is read, and which of its columns say what.
 
-    Exactly one of ``status_column`` and ``error_column`` is set; an empty
-    ``generation_column`` means every row is the canary's.
+    Exactly one of ``status_column`` and ``error_column`` is set. ``subset_column``
+    names the column that tells the watched traffic apart (the API service for the SLA
+    check, the generation for the canary); empty, every row counts.
     """
 
     dataset: str
@@ -675,7 +657,7 @@ class QueryLogParams:
     latency_column: str
     status_column: str
     error_column: str
-    generation_column: str
+    subset_column: str
     chunk_rows: int
 
 
@@ -719,12 +701,12 @@ def parse_canary_decision_params(config: Mapping[str, Any]) -> CanaryDecisionPar
         window_hours=form.whole_number(
             config, "window_hours", "Observation window (hours)", default=24, low=1, high=24 * 31
         ),
-        query_log=_query_log(config),
+        query_log=_query_log(config, "generation_column", "Generation column"),
         on_breach=_on_breach(config),
     )
 
 
-def _query_log(config: Mapping[str, Any]) -> QueryLogParams:
+def _query_log(config: Mapping[str, Any], subset: str, subset_label: str) -> QueryLogParams:
     status = form.text(config, "status_column", "HTTP status column", STEP_SCREEN)
     error = form.text(config, "error_column", "Error flag column", STEP_SCREEN)
     if bool(status) == bool(error):
@@ -738,9 +720,7 @@ def _query_log(config: Mapping[str, Any]) -> QueryLogParams:
         latency_column=form.required(config, "latency_column", "Latency column", STEP_SCREEN),
         status_column=status,
         error_column=error,
-        generation_column=form.text(
-            config, "generation_column", "Generation column", STEP_SCREEN
-        ),
+        subset_column=form.text(config, subset, subset_label, STEP_SCREEN),
         chunk_rows=form.whole_number(
             config, "chunk_rows", "Rows per chunk", default=100_000, low=1_000, high=5_000_000
         ),

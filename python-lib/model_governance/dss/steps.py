@@ -11,24 +11,20 @@ ends, whatever its outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-import dataiku
-import pandas as pd
-
-from model_governance.core.errors import ConfigError, GateClosedError, GovernanceError
+from model_governance.core.errors import GateClosedError, GovernanceError
 from model_governance.core.monitoring import Rule
 from model_governance.dss.gateway import DssDeployer, model_id_for, refresh_evidence
 from model_governance.dss.params import (
-    SlaStepParams,
     parse_gate_step_params,
     parse_rule_step_params,
     parse_sla_step_params,
     parse_status_step_params,
 )
-from model_governance.dss.production import GovernStatusBoard, ScenarioRetrainer
+from model_governance.dss.production import GovernStatusBoard, ScenarioRetrainer, read_query_log
 from model_governance.dss.runtime import MacroContext, macro_context, monitoring_service
 from model_governance.dss.scenario import ON_BREACH_FAIL, StepReport, finish_step
 from model_governance.ledger import monitoring as records
@@ -38,7 +34,6 @@ from model_governance.monitoring import (
     RuleOutcome,
     Window,
     rule_outcome_to_dict,
-    service_metrics_from_chunks,
     status_to_dict,
 )
 
@@ -131,13 +126,8 @@ def sla_check(project_key: str, config: Config, plugin_config: Config) -> StepRe
         version = _production_version(ctx, service, model_id)
         end = service.clock()
         window = Window(end - timedelta(hours=params.window_hours), end)
-        metrics = service_metrics_from_chunks(
-            _query_log(params),
-            latency_column=params.latency_column,
-            error_column=params.error_column or None,
-            status_column=params.status_column or None,
-            timestamp_column=params.timestamp_column,
-            window=window,
+        metrics = read_query_log(
+            project_key, params.query_log, window, subset_value=params.service_id
         )
         outcome = service.check_sla(
             model_id, version, params.service_id, metrics, window=window, actor=ctx.actor
@@ -213,29 +203,3 @@ def _publish_to_govern(
     published = {**payload, "artifact_id": artifact_id}
     service.record_event(ctx.actor, "govern.status_published", entity, published)
     return artifact_id
-
-
-def _query_log(params: SlaStepParams) -> Iterator[pd.DataFrame]:
-    columns = [
-        c
-        for c in (
-            params.timestamp_column,
-            params.latency_column,
-            params.status_column,
-            params.error_column,
-            params.service_column,
-        )
-        if c
-    ]
-    dataset = dataiku.Dataset(params.query_log_dataset)
-    present = {c["name"] for c in dataset.read_schema()}
-    missing = [c for c in columns if c not in present]
-    if missing:
-        raise ConfigError(
-            f"Query-log dataset {params.query_log_dataset}: has no column "
-            f"{', '.join(missing)}; pick the columns it has in the step's settings."
-        )
-    for chunk in dataset.iter_dataframes(chunksize=QUERY_LOG_CHUNK_ROWS, columns=columns):
-        if params.service_column:
-            chunk = chunk[chunk[params.service_column].astype(str) == params.service_id]
-        yield chunk

@@ -59,11 +59,13 @@ __all__ = [
     "StatusSnapshot",
     "close_episode",
     "decisions_for",
+    "delivered_for",
     "deliveries_for",
     "deployed_bundle",
     "ensure_monitoring_tables",
     "episodes_for",
     "evaluated_windows",
+    "evaluation_history",
     "find_evaluation",
     "finish_delivery",
     "finish_retraining",
@@ -288,6 +290,14 @@ def latest_evaluation(ledger: Ledger, model_id: str) -> EvaluationRecord | None:
     with ledger.engine.connect() as conn:
         row = conn.execute(stmt).mappings().first()
     return _evaluation_from_row(row) if row is not None else None
+
+
+def evaluation_history(ledger: Ledger, model_id: str) -> list[EvaluationRecord]:
+    """Every evaluation of the model (all versions), oldest window first."""
+    e = t.evaluations.c
+    stmt = select(t.evaluations).where(e.model_id == model_id).order_by(e.window_end, e.id)
+    with ledger.engine.connect() as conn:
+        return [_evaluation_from_row(r) for r in conn.execute(stmt).mappings()]
 
 
 def find_evaluation(
@@ -571,6 +581,17 @@ def deliveries_for(
         stmt = stmt.where(a.status == status)
     with ledger.engine.connect() as conn:
         return [_delivery_from_row(r) for r in conn.execute(stmt).mappings()]
+
+
+def delivered_for(tx: LedgerTransaction, episode_id: int) -> list[DeliveryRecord]:
+    """The episode's delivered notifications, oldest first, read in ``tx``."""
+    a = t.alert_deliveries.c
+    stmt = (
+        select(t.alert_deliveries)
+        .where(a.episode_id == episode_id, a.status == DELIVERED)
+        .order_by(a.id)
+    )
+    return [_delivery_from_row(r) for r in tx.conn.execute(stmt).mappings()]
 
 
 # Retraining runs

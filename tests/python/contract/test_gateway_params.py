@@ -137,7 +137,7 @@ def test_runnable_entry_point_is_thin(macro: str) -> None:
     source = (RUNNABLES_DIR / f"model-governance-{macro}" / "runnable.py").read_text()
 
     assert len(source.splitlines()) <= 30
-    assert "class MyRunnable(Runnable)" in source
+    assert "class MyRunnable(GovernanceMacro)" in source
 
 
 def test_macro_roles_target_the_parameter_dss_fills() -> None:

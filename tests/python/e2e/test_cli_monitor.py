@@ -162,9 +162,12 @@ def test_monitor_evaluates_each_day_and_alerts_once_per_episode(home, scored, sl
     assert days["2024-03-03"]["auc_alert"]["episode"] == "closed"
     assert days["2024-03-03"]["drift"]["episode"] == "closed"
     assert report["status"]["health"] == "healthy"
-    # One Slack message per episode opened on 2024-03-02, none on the other days.
+    # One Slack message per episode opened on 2024-03-02, one more when it closes.
     opened = [r for r, x in days["2024-03-02"].items() if x["episode"] == "opened"]
-    assert len(slack.messages) == len(opened)
+    closed = [r for r, x in days["2024-03-03"].items() if x["episode"] == "closed"]
+    raised = [m for m in slack.messages if not m["text"].startswith("[RESOLVED]")]
+    assert len(raised) == len(opened)
+    assert len(slack.messages) == len(opened) + len(closed)
     assert all(m["text"] and m["blocks"] for m in slack.messages)
     requests = list((home / "retraining").glob("retraining-request-*.json"))
     assert len(requests) == 1

@@ -52,6 +52,7 @@ class FakeNotifier:
     def __init__(self, ledger, *, fail=False):
         self.ledger = ledger
         self.fail = fail
+        self.failing: set[str] = set()
         self.sent = []
         self.pending_seen = []
 
@@ -65,7 +66,7 @@ class FakeNotifier:
         pending = records.deliveries_for(self.ledger, status=records.PENDING)
         self.pending_seen.append([(d.channel, d.dedup_key) for d in pending])
         self.sent.append((channel, alert))
-        if self.fail:
+        if self.fail or channel in self.failing:
             return DeliveryResult(channel, self.target(channel), False, 4, 503, "HTTP 503: down")
         return DeliveryResult(channel, self.target(channel), True, 1, 200)
 
@@ -262,10 +263,35 @@ def test_auc_alert_episode_notifies_once_and_closes(monitoring, ledger, notifier
     assert day2[Rule.AUC_ALERT].change is EpisodeChange.CONTINUED
     assert day2[Rule.AUC_ALERT].deliveries == ()
     assert day3[Rule.AUC_ALERT].change is EpisodeChange.CLOSED
-    auc_sent = [c for c, a in notifier.sent if a.alert_class == "auc_alert"]
-    assert auc_sent == ["slack", "pagerduty"]
+    auc_sent = [(c, a.is_resolution) for c, a in notifier.sent if a.alert_class == "auc_alert"]
+    assert auc_sent == [
+        ("slack", False),
+        ("pagerduty", False),
+        ("slack", True),
+        ("pagerduty", True),
+    ]
     episode = records.episodes_for(ledger, MODEL)[-1]
     assert episode.evaluation_id == record.evaluation_id
+
+
+def test_closed_episode_resolves_with_the_dedup_key_it_was_raised_with(monitoring, notifier):
+    _day(monitoring, 1, auc=0.87)
+    _day(monitoring, 2, auc=0.90)
+
+    raised, resolved = [a for c, a in notifier.sent if c == "pagerduty"]
+    assert (raised.is_resolution, resolved.is_resolution) == (False, True)
+    assert resolved.dedup_key == raised.dedup_key
+    assert "resolved" in resolved.summary
+
+
+def test_closed_episode_sends_no_resolution_where_the_alert_was_not_delivered(monitoring, notifier):
+    notifier.failing = {"pagerduty"}
+    _day(monitoring, 1, auc=0.87)
+    notifier.failing = set()
+    _day(monitoring, 2, auc=0.90)
+
+    sent = [(c, a.is_resolution) for c, a in notifier.sent if a.alert_class == "auc_alert"]
+    assert sent == [("slack", False), ("pagerduty", False), ("slack", True)]
 
 
 def test_episode_reopens_after_closing_and_notifies_again(monitoring, notifier):

@@ -125,8 +125,13 @@ class Dataset:
         if path.suffix == ".parquet":
             import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize, columns=columns):
-                yield batch.to_pandas()
+            # One row group at a time: ParquetFile.iter_batches keeps buffers of the
+            # row groups already read until it ends, so memory would grow with the file.
+            parquet = pq.ParquetFile(path)
+            for index in range(parquet.num_row_groups):
+                table = parquet.read_row_group(index, columns=columns)
+                for batch in table.to_batches(max_chunksize=chunksize):
+                    yield batch.to_pandas()
             return
         options = self._csv_options(columns, infer_with_pandas, parse_dates)
         with pd.read_csv(path, chunksize=chunksize, **options) as reader:
@@ -135,7 +140,13 @@ class Dataset:
     def _read_head(self) -> pd.DataFrame:
         path = self._data_path()
         if path.suffix == ".parquet":
-            return pd.read_parquet(path).head(100)
+            import pyarrow.parquet as pq
+
+            # The first rows only, as DSS reads a schema without loading the data.
+            parquet = pq.ParquetFile(path)
+            if parquet.num_row_groups == 0:
+                return parquet.schema_arrow.empty_table().to_pandas()
+            return parquet.read_row_group(0).slice(0, 100).to_pandas()
         return pd.read_csv(path, nrows=100)
 
     def _csv_options(
