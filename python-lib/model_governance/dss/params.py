@@ -53,6 +53,7 @@ __all__ = [
     "PruneParams",
     "PublishParams",
     "QueryLogParams",
+    "RetrainedStepParams",
     "RollbackParams",
     "RuleStepParams",
     "SlaStepParams",
@@ -68,6 +69,7 @@ __all__ = [
     "parse_plugin_settings",
     "parse_prune_params",
     "parse_publish_params",
+    "parse_retrained_step_params",
     "parse_rollback_params",
     "parse_rule_step_params",
     "parse_sla_step_params",
@@ -368,6 +370,51 @@ def parse_status_step_params(config: Mapping[str, Any]) -> StatusStepParams:
     return StatusStepParams(
         saved_model_ids=tuple(m.split(".", 1)[1] if "." in m else m for m in models),
         publish_to_govern=form.boolean(config, "publish_to_govern", default=False),
+    )
+
+
+@dataclass(frozen=True)
+class RetrainedStepParams:
+    """The 'Submit retrained version' step's settings."""
+
+    saved_model_id: str
+    version_id: Optional[str]
+    semver: Optional[str]
+    folder_id: str
+    sample_rows: int
+    evaluation_dataset: str
+    protected_attributes: tuple[str, ...]
+    prediction_column: str
+    favourable_value: str
+    on_breach: str
+
+
+def parse_retrained_step_params(config: Mapping[str, Any]) -> RetrainedStepParams:
+    """Parse the 'Submit retrained version' step (fast track)."""
+    semver = form.text(config, "semver", "Semantic version", STEP_SCREEN)
+    return RetrainedStepParams(
+        saved_model_id=_saved_model(config, STEP_SCREEN),
+        version_id=form.text(config, "version_id", "Version", STEP_SCREEN) or None,
+        semver=_semver(config) if semver else None,
+        folder_id=form.required(config, "documents_folder", "Documents folder", STEP_SCREEN),
+        sample_rows=form.whole_number(
+            config,
+            "sample_rows",
+            "Rows sampled for the PHI/PCI scan",
+            default=1000,
+            low=10,
+            high=100_000,
+        ),
+        evaluation_dataset=form.required(
+            config, "evaluation_dataset", "Evaluation dataset", STEP_SCREEN
+        ),
+        protected_attributes=form.names(config, "protected_attributes", "Protected attributes"),
+        prediction_column=form.text(config, "prediction_column", "Prediction column")
+        or "prediction",
+        favourable_value=form.text(config, "favourable_value", "Favourable prediction") or "0",
+        on_breach=form.choice(
+            config, "on_breach", "On breach", allowed=ON_BREACH_CHOICES, default="warn"
+        ),
     )
 
 

@@ -15,11 +15,26 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from model_governance.core.errors import GateClosedError, GovernanceError
+from dataiku.scenario import Scenario
+
+from model_governance.core.errors import GateClosedError, GovernanceError, NotFoundError
+from model_governance.core.evidence import Evidence
 from model_governance.core.monitoring import Rule
-from model_governance.dss.gateway import DssDeployer, model_id_for, refresh_evidence
+from model_governance.dss.gateway import (
+    DssDeployer,
+    DssMailNotifier,
+    DssModelRegistry,
+    FolderStore,
+    collect_evidence,
+    model_id_for,
+    refresh_evidence,
+)
 from model_governance.dss.params import (
+    EvaluationParams,
+    RetrainedStepParams,
+    SubmitParams,
     parse_gate_step_params,
+    parse_retrained_step_params,
     parse_rule_step_params,
     parse_sla_step_params,
     parse_status_step_params,
@@ -36,6 +51,7 @@ from model_governance.monitoring import (
     rule_outcome_to_dict,
     status_to_dict,
 )
+from model_governance.review import ReviewService
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +66,7 @@ __all__ = [
     "gate_check",
     "publish_status",
     "sla_check",
+    "submit_retrained",
 ]
 
 
@@ -159,7 +176,90 @@ def publish_status(project_key: str, config: Config, plugin_config: Config) -> S
     return finish_step(report, on_breach=ON_BREACH_FAIL)
 
 
+def submit_retrained(project_key: str, config: Config, plugin_config: Config) -> StepReport:
+    """Submit a retrained version; inside the approved one's envelope, fast-track it.
+
+    The board's sign-off is then granted by the policy rule; the governance sign-offs
+    stay with people. The documents, version tag and reviewer mail follow as for a
+    submission from the macro. Outside the envelope the version waits for the full
+    review, which the step reports as a breach (a warning by default).
+    """
+    params = parse_retrained_step_params(config)
+    model_id = model_id_for(project_key, params.saved_model_id)
+    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
+        service = monitoring_service(ctx)
+        approved_version = service.approved_version(model_id)
+        if approved_version is None:
+            raise NotFoundError(
+                f"model {model_id} has no approved version, so a new version is not a "
+                "retraining; submit it with the 'Submit model version for review' macro."
+            )
+        approved = ctx.ledger.get_version(model_id, approved_version).evidence
+        evidence = collect_evidence(
+            ctx.client, project_key, _retrained_form(params, approved), ctx.settings.policy
+        )
+        submitted = service.submit_retrained(evidence, actor=ctx.actor)
+        review = ReviewService(
+            ctx.governance,
+            store=FolderStore(params.folder_id, project_key),
+            registry=DssModelRegistry(ctx.client),
+            notifier=DssMailNotifier(ctx.client, ctx.settings.mail_channel_id, project_key)
+            if ctx.settings.mail_channel_id
+            else None,
+        )
+        outcome = review.submit(evidence, actor=ctx.actor, reviewers=ctx.settings.reviewer_emails)
+    q = outcome.submission.qualification
+    envelope = submitted.envelope
+    track = "fast track" if envelope.is_inside else "full review (outside the envelope)"
+    summary = f"{q.label} ({evidence.version}, v{evidence.semver}) submitted: {track}"
+    values = {
+        "model_id": model_id,
+        "version": evidence.version,
+        "semver": evidence.semver,
+        "qualification_id": q.qualification_id,
+        "state": q.state.value,
+        "approved_version": submitted.approved_version,
+        "fast_track": envelope.is_inside,
+        "reasons": list(envelope.reasons),
+        "documents": [d.path for d in outcome.documents],
+        "retraining_request": _retraining_request(),
+    }
+    report = StepReport("retrained", not envelope.is_inside, summary, values)
+    return finish_step(report, on_breach=params.on_breach)
+
+
 # Helpers
+
+
+def _retrained_form(params: RetrainedStepParams, approved: Evidence) -> SubmitParams:
+    attributes = params.protected_attributes or tuple(f.attribute for f in approved.fairness)
+    return SubmitParams(
+        saved_model_id=params.saved_model_id,
+        version_id=params.version_id,
+        semver=params.semver or _next_minor(approved.semver),
+        folder_id=params.folder_id,
+        description=approved.description,
+        sample_rows=params.sample_rows,
+        evaluation=EvaluationParams(
+            dataset=params.evaluation_dataset,
+            protected_attributes=attributes,
+            prediction_column=params.prediction_column,
+            favourable_value=params.favourable_value,
+        ),
+        reviewer_emails=(),
+    )
+
+
+def _next_minor(semver: str) -> str:
+    """The next minor version: a retrained model keeps its interface."""
+    major, minor = semver.split(".")[:2]
+    return f"{major}.{int(minor) + 1}"
+
+
+def _retraining_request() -> Any:
+    """The request a drift step passed to the retraining scenario it started, if any."""
+    params = Scenario().get_trigger_params() or {}
+    return params.get("model_governance")
 
 
 def _rules_report(step: str, model_id: str, outcomes: Sequence[RuleOutcome]) -> StepReport:

@@ -468,3 +468,64 @@ def test_publish_status_with_nothing_in_production_says_so(approved: Any) -> Non
     variables = _run(approved, "publish-status", {})
 
     assert "no model is in production" in variables["governance_status"]["summary"]
+
+
+# Retrained version, fast track
+
+
+def _retrained_form(version: str) -> dict[str, Any]:
+    return _form(
+        version_id=version,
+        documents_folder="governance_docs",
+        evaluation_dataset="claims_scored",
+        sample_rows=200.0,
+    )
+
+
+def test_retrained_version_inside_envelope_gets_board_sign_off_by_rule(approved: Any) -> None:
+    approved.add_version("v2", auc=0.94)
+
+    variables = _run(approved, "submit-retrained", _retrained_form("v2"))
+
+    retrained = variables["governance_retrained"]
+    assert variables["governance_retrained_outcome"] == "ok"
+    assert (retrained["fast_track"], retrained["semver"]) == (True, "1.1")
+    q = approved.governance().ledger.get_qualification(retrained["qualification_id"])
+    assert q.is_fast_track
+    assert {s.role for s in q.signoffs if s.is_by_rule} == {"review_board"}
+    assert q.state.value == "in_review"  # the governance roles still sign in person
+    kinds = {path.rsplit("/", 1)[-1].split("-", 1)[0] for path in retrained["documents"]}
+    assert {"model_card", "experiment_summary", "review_packet"} <= kinds
+    assert approved.events("fast_track.evaluated")[-1].payload["is_inside"] is True
+
+
+def test_retrained_version_outside_envelope_waits_for_full_review(approved: Any) -> None:
+    approved.add_version("v3", auc=0.80)
+
+    variables = _run(approved, "submit-retrained", _retrained_form("v3"))
+
+    retrained = variables["governance_retrained"]
+    assert variables["governance_retrained_outcome"] == "breached"
+    assert retrained["fast_track"] is False
+    assert any("AUC" in r for r in retrained["reasons"])
+    q = approved.governance().ledger.get_qualification(retrained["qualification_id"])
+    assert not [s for s in q.signoffs if s.is_by_rule]
+
+
+def test_retrained_version_records_the_retraining_request_that_started_it(
+    approved: Any,
+) -> None:
+    approved.add_version("v2", auc=0.94)
+    request = {"model_id": MODEL_ID, "version": "v1", "episode_id": 3, "evaluation_id": 7}
+    approved.env.set_scenario(
+        trigger={"trigger": {"type": "manual"}, "params": {"model_governance": request}}
+    )
+
+    variables = _run(approved, "submit-retrained", _retrained_form("v2"))
+
+    assert variables["governance_retrained"]["retraining_request"] == request
+
+
+def test_retrained_step_without_approved_version_points_to_the_macro(plugin: Any) -> None:
+    with pytest.raises(NotFoundError, match=r"has no approved version.*Submit model version"):
+        _run(plugin, "submit-retrained", _retrained_form("v1"))
