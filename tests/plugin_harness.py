@@ -70,6 +70,21 @@ SUBMIT_FORM = {
     "favourable_value": "0",
 }
 
+EVALUATE_FORM = {
+    "label_column": "is_fraud",
+    "score_column": "proba_1",
+    "favourable_from": "prediction",
+    "prediction_column": "prediction",
+    "favourable_value": "0",
+    "window_mode": "days",
+    "window_last_day": "2024-06-01",
+    "window_days": 1.0,
+    "time_column": "scored_at",
+    "if_evaluated": "fail",
+    "chunk_rows": 1000.0,
+}
+"""The evaluation recipe's settings for one day of ``claims_scored``."""
+
 _counter = itertools.count(1)
 
 

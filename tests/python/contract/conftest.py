@@ -305,6 +305,44 @@ class PluginWorld:
             record["snippet"]["auc"] = auc
             versions[version_id] = record
 
+    def record_evaluation(
+        self, day: int, *, auc: float = 0.93, ks: float = 0.05, di: float = 0.95
+    ) -> int:
+        """Record v1's evaluation of 2024-06-<day> as the evaluation recipe would.
+
+        One numeric feature (claim_amount, KS ``ks``) and one protected attribute
+        (patient_gender, disparate impact ``di`` for the male group); returns its id.
+        """
+        from datetime import date
+
+        from plugin_harness import MODEL_ID
+
+        from model_governance.evaluation import Evaluation, FeatureDrift
+        from model_governance.ledger.monitoring import ensure_monitoring_tables
+        from model_governance.monitoring import MonitoringService, Window
+
+        drift = FeatureDrift(
+            feature="claim_amount", kind="numeric", method="ks", statistic=ks, p_value=0.01,
+            drifted=ks > 0.15, psi=0.01, reference_missing_rate=0.0, current_missing_rate=0.0,
+            missing_rate_change=0.0,
+        )  # fmt: skip
+        groups = [
+            {"group": "female", "size": 600, "favourable": 510, "rate": 0.85, "ratio": 1.0},
+            {"group": "male", "size": 400, "favourable": 340, "rate": 0.85 * di, "ratio": di},
+        ]
+        fairness = {"patient_gender": {"ratio": di, "groups": groups}}
+        governance = self.governance()
+        ensure_monitoring_tables(governance.ledger)
+        record = MonitoringService(governance).record_evaluation(
+            MODEL_ID,
+            "v1",
+            Window.day(date(2024, 6, day)),
+            Evaluation(1000, auc, 0.0, (drift,), fairness),
+            source="claims_outcomes",
+            actor="monitoring.bot",
+        )
+        return record.evaluation_id
+
     def configure(self, **settings: Any) -> None:
         """Change the plugin settings (policy included) before anything is signed."""
         from plugin_harness import plugin_settings

@@ -13,7 +13,7 @@ from importlib.metadata import version
 from typing import Any
 
 from dss_double import exercised_client_methods, route_table
-from plugin_harness import SAVED_MODEL
+from plugin_harness import EVALUATE_FORM, SAVED_MODEL, run_recipe, run_step
 
 PLUGIN_CLIENT_METHODS = (
     # identity, audit trail, mail
@@ -67,6 +67,31 @@ SHARED_ROUTE_CREDITS = (
 )
 """Not called by the plugin; credited because they share a route with a called one."""
 
+MONITORING_CLIENT_METHODS = (
+    # evaluation recipe: Model Evaluation Store
+    "DSSModelEvaluationStore.add_custom_model_evaluation",
+    "DSSModelEvaluationStore.list_model_evaluations",
+    # drift step: retraining scenario
+    "DSSScenario.run",
+    "DSSTriggerFire.wait_for_scenario_run",
+    "DSSTriggerFire.get_scenario_run",
+    # flag and status steps: Govern
+    "GovernArtifact.get_definition",
+    "GovernArtifactDefinition.save",
+    # canary macro and step: API Deployer
+    "DSSAPIDeployerDeployment.get_settings",
+    "DSSAPIDeployerDeploymentSettings.save",
+    "DSSAPIDeployerDeployment.start_update",
+    "DSSAPIDeployerService.get_status",
+)
+"""The client methods the monitoring recipe, steps and canary add to the macros'."""
+
+MONITORING_ROUTE_CREDITS = (
+    "DSSEvaluationStore.add_custom_evaluation",
+    "DSSEvaluationStore.list_evaluations",
+    "DSSScenario.run_and_wait",
+)
+
 
 def _end_to_end(plugin: Any) -> None:
     plugin.configure(govern_enabled=True, policy={"bundles_kept": 1})
@@ -101,4 +126,51 @@ def test_listed_methods_belong_to_the_pinned_client() -> None:
     served = {m for route in route_table().values() for m in route.client_methods}
 
     assert version("dataiku-api-client") == "15.2.0"
-    assert {*PLUGIN_CLIENT_METHODS, *SHARED_ROUTE_CREDITS} <= served
+    listed = {*PLUGIN_CLIENT_METHODS, *SHARED_ROUTE_CREDITS}
+    listed |= {*MONITORING_CLIENT_METHODS, *MONITORING_ROUTE_CREDITS}
+    assert listed <= served
+
+
+def _monitoring(plugin: Any) -> None:
+    plugin.env.set_recipe(
+        {"scored": ["claims_scored"], "model": [SAVED_MODEL], "reference": ["claims_train"]},
+        {"metrics": ["model_metrics"], "evaluation_store": ["Mf9RqT1a"]},
+        EVALUATE_FORM,
+        plugin.settings,
+    )
+    run_recipe("evaluate")
+    plugin.record_evaluation(2, auc=0.85, ks=0.2, di=0.7)
+    plugin.env.set_scenario()
+    steps = (
+        ("auc-alert", {}),
+        ("auc-drop-bias-shift", {"flag_in_govern": True}),
+        ("drift-retraining", {"retraining_scenario": "RETRAIN_FRAUD"}),
+        ("gate-check", {"version_id": "v1"}),
+        ("publish-status", {"publish_to_govern": True, "saved_model_ids": [SAVED_MODEL]}),
+    )
+    for step, config in steps:
+        form = {"saved_model_id": SAVED_MODEL, "on_breach": "warn", **config}
+        plugin.env.set_step(form, plugin.settings)
+        run_step(step)
+    plugin.run(
+        "canary-rollout",
+        {
+            "saved_model_id": SAVED_MODEL,
+            "version_id": "v1",
+            "deployment_id": "fraud_scoring-on-API-PROD-01",
+            "new_generation": "v2",
+        },
+    )
+
+
+def test_monitoring_calls_exactly_the_listed_client_methods(plugin: Any, dss_double: Any) -> None:
+    plugin.configure(govern_enabled=True)
+    plugin.approve(plugin.submit("v1"))
+    start = len(dss_double.request_log)
+
+    _monitoring(plugin)
+
+    log = dss_double.request_log[start:]
+    added = set(exercised_client_methods(log)) - {*PLUGIN_CLIENT_METHODS, *SHARED_ROUTE_CREDITS}
+    assert sorted(added) == sorted({*MONITORING_CLIENT_METHODS, *MONITORING_ROUTE_CREDITS})
+    assert not [r for r in log if r.route_id is None]

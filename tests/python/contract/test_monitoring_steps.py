@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pandas as pd
@@ -24,11 +24,6 @@ from model_governance.core.errors import (
     NotFoundError,
     RuleBreachedError,
 )
-from model_governance.evaluation import Evaluation, FeatureDrift
-from model_governance.ledger.monitoring import ensure_monitoring_tables
-from model_governance.monitoring import MonitoringService, Window
-
-BOT = "monitoring.bot"
 
 
 @pytest.fixture
@@ -36,41 +31,6 @@ def approved(plugin: Any) -> Any:
     """The plugin world with v1 approved (AUC 0.931 at approval)."""
     plugin.approve(plugin.submit("v1"))
     return plugin
-
-
-def _evaluation(auc: float = 0.93, ks: float = 0.05, di: float = 0.95) -> Evaluation:
-    drift = FeatureDrift(
-        feature="claim_amount",
-        kind="numeric",
-        method="ks",
-        statistic=ks,
-        p_value=0.01,
-        drifted=ks > 0.15,
-        psi=0.01,
-        reference_missing_rate=0.0,
-        current_missing_rate=0.0,
-        missing_rate_change=0.0,
-    )
-    groups = [
-        {"group": "female", "size": 600, "favourable": 510, "rate": 0.85, "ratio": 1.0},
-        {"group": "male", "size": 400, "favourable": 340, "rate": 0.85 * di, "ratio": di},
-    ]
-    fairness = {"patient_gender": {"ratio": di, "groups": groups}}
-    return Evaluation(1000, auc, 0.0, (drift,), fairness)
-
-
-def _record(plugin: Any, day: int, **metrics: float) -> int:
-    governance = plugin.governance()
-    ensure_monitoring_tables(governance.ledger)
-    record = MonitoringService(governance).record_evaluation(
-        MODEL_ID,
-        "v1",
-        Window.day(date(2024, 6, day)),
-        _evaluation(**metrics),
-        source="claims_outcomes",
-        actor=BOT,
-    )
-    return record.evaluation_id
 
 
 def _run(plugin: Any, step: str, config: dict[str, Any], **settings: Any) -> dict[str, Any]:
@@ -101,7 +61,7 @@ def _form(**fields: Any) -> dict[str, Any]:
 def test_auc_alert_below_threshold_notifies_both_channels_and_fails_step(
     approved: Any, receiver: Any
 ) -> None:
-    evaluation_id = _record(approved, 1, auc=0.85)
+    evaluation_id = approved.record_evaluation(1, auc=0.85)
 
     with pytest.raises(RuleBreachedError, match=r"AUC 0\.8500 is below the alert threshold 0\.88"):
         _run(approved, "auc-alert", _form(alerting=_alerting(receiver)))
@@ -123,11 +83,11 @@ def test_auc_alert_below_threshold_notifies_both_channels_and_fails_step(
 def test_auc_alert_set_to_warn_passes_and_alerts_once_per_episode(
     approved: Any, receiver: Any
 ) -> None:
-    _record(approved, 1, auc=0.85)
+    approved.record_evaluation(1, auc=0.85)
     form = _form(alerting=_alerting(receiver), on_breach="warn")
 
     first = _run(approved, "auc-alert", form)
-    _record(approved, 2, auc=0.84)
+    approved.record_evaluation(2, auc=0.84)
     second = _run(approved, "auc-alert", form)
 
     assert first["governance_auc_alert_outcome"] == "breached"
@@ -137,7 +97,7 @@ def test_auc_alert_set_to_warn_passes_and_alerts_once_per_episode(
 
 
 def test_auc_alert_at_threshold_is_within_and_sends_nothing(approved: Any, receiver: Any) -> None:
-    _record(approved, 1, auc=0.88)
+    approved.record_evaluation(1, auc=0.88)
 
     variables = _run(approved, "auc-alert", _form(alerting=_alerting(receiver)))
 
@@ -146,7 +106,7 @@ def test_auc_alert_at_threshold_is_within_and_sends_nothing(approved: Any, recei
 
 
 def test_auc_alert_failing_webhook_is_retried_and_recorded(approved: Any, receiver: Any) -> None:
-    _record(approved, 1, auc=0.85)
+    approved.record_evaluation(1, auc=0.85)
     receiver.statuses = [500, 500, 500]
 
     _run(approved, "auc-alert", _form(alerting=_alerting(receiver), on_breach="warn"))
@@ -162,7 +122,7 @@ def test_auc_alert_failing_webhook_is_retried_and_recorded(approved: Any, receiv
 def test_auc_alert_secrets_never_reach_logs_or_variables(
     approved: Any, receiver: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _record(approved, 1, auc=0.85)
+    approved.record_evaluation(1, auc=0.85)
     receiver.statuses = [500, 500, 500]
     receiver.echo_secret = True
     caplog.set_level(logging.DEBUG)
@@ -183,7 +143,7 @@ def test_auc_alert_without_evaluation_names_the_recipe(approved: Any) -> None:
 
 
 def test_alerting_preset_with_bad_url_is_refused_without_quoting_it(approved: Any) -> None:
-    _record(approved, 1, auc=0.85)
+    approved.record_evaluation(1, auc=0.85)
     preset = {"slack_webhook_url": "hooks.slack.com/services/SECRET"}
 
     with pytest.raises(ConfigError, match="slack_webhook_url: expected an http") as raised:
@@ -195,7 +155,7 @@ def test_alerting_preset_with_bad_url_is_refused_without_quoting_it(approved: An
 
 
 def test_auc_drop_and_low_disparate_impact_flag_the_model(approved: Any, receiver: Any) -> None:
-    _record(approved, 1, auc=0.87, di=0.7)
+    approved.record_evaluation(1, auc=0.87, di=0.7)
 
     with pytest.raises(RuleBreachedError, match="AUC"):
         _run(approved, "auc-drop-bias-shift", _form(alerting=_alerting(receiver)))
@@ -212,7 +172,7 @@ def test_auc_drop_and_low_disparate_impact_flag_the_model(approved: Any, receive
 
 def test_auc_drop_just_inside_the_margin_does_not_flag(approved: Any) -> None:
     # 5 % below the approval AUC 0.931 is 0.88445; 0.885 is inside.
-    _record(approved, 1, auc=0.885, di=0.95)
+    approved.record_evaluation(1, auc=0.885, di=0.95)
 
     variables = _run(approved, "auc-drop-bias-shift", _form())
 
@@ -221,7 +181,7 @@ def test_auc_drop_just_inside_the_margin_does_not_flag(approved: Any) -> None:
 
 
 def test_auc_drop_flag_in_govern_writes_the_status_field(approved: Any) -> None:
-    _record(approved, 1, auc=0.87, di=0.95)
+    approved.record_evaluation(1, auc=0.87, di=0.95)
     form = _form(flag_in_govern=True, on_breach="warn")
 
     variables = _run(approved, "auc-drop-bias-shift", form, govern_enabled=True)
@@ -238,7 +198,7 @@ def test_auc_drop_flag_in_govern_writes_the_status_field(approved: Any) -> None:
 
 
 def test_flag_in_govern_without_govern_settings_names_the_fix(approved: Any) -> None:
-    _record(approved, 1, auc=0.87)
+    approved.record_evaluation(1, auc=0.87)
 
     with pytest.raises(ConfigError, match=r"Publish to Govern.*turn on Dataiku Govern"):
         _run(approved, "auc-drop-bias-shift", _form(flag_in_govern=True, on_breach="warn"))
@@ -253,11 +213,11 @@ def _retraining_runs(plugin: Any) -> list[dict[str, Any]]:
 
 
 def test_drift_runs_the_retraining_scenario_once_per_episode(approved: Any) -> None:
-    evaluation_id = _record(approved, 1, ks=0.2)
+    evaluation_id = approved.record_evaluation(1, ks=0.2)
     form = _form(retraining_scenario="RETRAIN_FRAUD", on_breach="warn")
 
     first = _run(approved, "drift-retraining", form)
-    _record(approved, 2, ks=0.25)
+    approved.record_evaluation(2, ks=0.25)
     _run(approved, "drift-retraining", form)
 
     runs = _retraining_runs(approved)
@@ -269,7 +229,7 @@ def test_drift_runs_the_retraining_scenario_once_per_episode(approved: Any) -> N
 
 
 def test_drift_just_below_the_limit_does_not_retrain(approved: Any) -> None:
-    _record(approved, 1, ks=0.149)
+    approved.record_evaluation(1, ks=0.149)
 
     variables = _run(approved, "drift-retraining", _form(retraining_scenario="RETRAIN_FRAUD"))
 
@@ -280,7 +240,7 @@ def test_drift_just_below_the_limit_does_not_retrain(approved: Any) -> None:
 def test_drift_episode_inside_the_cool_down_does_not_retrain_again(approved: Any) -> None:
     form = _form(retraining_scenario="RETRAIN_FRAUD", on_breach="warn")
     for day, ks in ((1, 0.2), (2, 0.05), (3, 0.3)):
-        _record(approved, day, ks=ks)
+        approved.record_evaluation(day, ks=ks)
         variables = _run(approved, "drift-retraining", form)
 
     assert len(_retraining_runs(approved)) == 1
@@ -295,7 +255,7 @@ def test_drift_step_without_retraining_scenario_names_the_field(approved: Any) -
 
 
 def test_drift_retraining_scenario_missing_is_recorded_as_failed(approved: Any) -> None:
-    _record(approved, 1, ks=0.2)
+    approved.record_evaluation(1, ks=0.2)
 
     variables = _run(
         approved, "drift-retraining", _form(retraining_scenario="NO_SUCH", on_breach="warn")
@@ -439,7 +399,7 @@ def test_sla_both_failure_columns_are_refused(approved: Any, receiver: Any) -> N
 
 
 def test_publish_status_records_health_and_open_flags(approved: Any) -> None:
-    _record(approved, 1, auc=0.85)
+    approved.record_evaluation(1, auc=0.85)
     _run(approved, "auc-alert", _form(on_breach="warn"))
 
     variables = _run(approved, "publish-status", {"saved_model_ids": [SAVED_MODEL]})
@@ -452,7 +412,7 @@ def test_publish_status_records_health_and_open_flags(approved: Any) -> None:
 
 
 def test_publish_status_to_govern_writes_each_model(approved: Any) -> None:
-    _record(approved, 1)
+    approved.record_evaluation(1)
     config = {"saved_model_ids": [SAVED_MODEL], "publish_to_govern": True}
 
     variables = _run(approved, "publish-status", config, govern_enabled=True)

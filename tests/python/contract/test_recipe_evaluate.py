@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from plugin_harness import MODEL_ID, claims_frames, run_recipe
+from plugin_harness import EVALUATE_FORM, MODEL_ID, claims_frames, run_recipe
 
 from model_governance.core.errors import (
     ConfigError,
@@ -19,19 +19,6 @@ from model_governance.ledger import monitoring as records
 
 MES_ID = "Mf9RqT1a"
 ADD_EVALUATION = "POST /projects/<project_key>/evaluationstores/<mes_id>/evaluations"
-CONFIG = {
-    "label_column": "is_fraud",
-    "score_column": "proba_1",
-    "favourable_from": "prediction",
-    "prediction_column": "prediction",
-    "favourable_value": "0",
-    "window_mode": "days",
-    "window_last_day": "2024-06-01",
-    "window_days": 1.0,
-    "time_column": "scored_at",
-    "if_evaluated": "fail",
-    "chunk_rows": 1000.0,
-}
 
 
 @pytest.fixture
@@ -54,7 +41,7 @@ def recipe(plugin: Any) -> Any:
         outputs = {"metrics": ["model_metrics"]}
         if store:
             outputs["evaluation_store"] = [MES_ID]
-        plugin.env.set_recipe(inputs, outputs, {**CONFIG, **(config or {})}, plugin.settings)
+        plugin.env.set_recipe(inputs, outputs, {**EVALUATE_FORM, **(config or {})}, plugin.settings)
         run_recipe("evaluate")
 
     plugin.run_recipe = run
