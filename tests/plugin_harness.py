@@ -32,6 +32,7 @@ PROJECT_KEY = "FRAUD"
 SAVED_MODEL = "Zx7kQp2B"
 MODEL_ID = f"{PROJECT_KEY}.{SAVED_MODEL}"
 ALICE_TICKET = "dku-ticket-alice-0002"
+MARIA_TICKET = "dku-ticket-maria-0003"
 
 MACROS = (
     "submit-for-review",
@@ -41,6 +42,7 @@ MACROS = (
     "roll-back",
     "prune-bundles",
     "canary-rollout",
+    "record-rollback-drill",
 )
 
 REVIEWERS = {

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from model_governance.core import workflow as wf
 from model_governance.core.audit import ChainVerification
 from model_governance.core.checks import CheckResult, History, RollbackDrill, run_gate_checks
+from model_governance.core.constants import ML_ENGINEER
 from model_governance.core.errors import (
     AuthorizationError,
     ConflictError,
@@ -281,11 +282,35 @@ class GovernanceService:
             is_chain_intact=self.ledger.verify().is_intact,
         )
 
-    def record_rollback_drill(
-        self, model_id: str, version: str, *, actor: str, is_passed: bool, target: str, note: str
+    def record_rollback_drill(  # noqa: PLR0913 - the drill's outcome and who attests it
+        self,
+        model_id: str,
+        version: str,
+        *,
+        actor: str,
+        is_passed: bool,
+        target: str,
+        note: str,
+        principal: wf.Principal | None = None,
     ) -> RollbackDrill:
-        """Record a rehearsal of the rollback path (redeploy ``target`` or undeploy)."""
+        """Record a rehearsal of the rollback path (redeploy ``target`` or undeploy).
+
+        With ``principal`` (a caller whose roles come from the platform), only an ML
+        Engineer may attest the drill; a refusal is recorded and raised.
+        """
         record = self.ledger.get_version(model_id, version)
+        if principal is not None and ML_ENGINEER not in principal.roles:
+            self._record(
+                actor,
+                "rollback.drill_refused",
+                _version_entity(record.evidence),
+                {"reason": "only an ML Engineer may attest a rollback drill"},
+            )
+            raise AuthorizationError(
+                f"{principal.user} may not record a rollback drill of {model_id} {version}: "
+                "only the ML Engineer role attests rollback rehearsals; ask a member of a DSS "
+                "group the policy's role_groups map to ml_engineer."
+            )
         now = self.clock()
         drill = RollbackDrill(performed_at=now, is_passed=is_passed, target_bundle=target)
         with self.ledger.transaction() as tx:

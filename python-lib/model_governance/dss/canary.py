@@ -24,7 +24,6 @@ import copy
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from html import escape
 from typing import Any
 
 from model_governance.core.errors import (
@@ -34,9 +33,9 @@ from model_governance.core.errors import (
 )
 from model_governance.core.hashing import to_utc_iso
 from model_governance.core.monitoring import CanaryAction, CanaryDecision
-from model_governance.dss.gateway import AuditForwardReport, dss_errors, model_id_for
+from model_governance.dss import render
+from model_governance.dss.gateway import dss_errors, model_id_for
 from model_governance.dss.params import (
-    CanaryRolloutParams,
     parse_canary_decision_params,
     parse_canary_rollout_params,
 )
@@ -242,39 +241,8 @@ def start_canary_rollout(project_key: str, config: Config, plugin_config: Config
         service = monitoring_service(ctx, deployer=deployer)
         model_id = model_id_for(project_key, params.saved_model_id)
         split = service.start_canary(model_id, params.version_id, target, actor=ctx.actor)
-    return _started_html(params, target, split, ctx.audit)
-
-
-def _started_html(
-    params: CanaryRolloutParams,
-    target: CanaryTarget,
-    split: tuple[float, float],
-    audit: AuditForwardReport | None,
-) -> str:
-    lead = (
-        f"Generation {target.new_generation} of API service {target.service} "
-        f"({params.saved_model_id} {params.version_id}) now takes {split[1]:.0%} of the "
-        f"traffic of deployment {target.deployment}; {target.current_generation} keeps "
-        f"{split[0]:.0%}. After the observation window, the 'Canary decision' scenario "
-        "step promotes it to all traffic or rolls it back."
-    )
-    parts = [
-        f"<h3>Canary started: {escape(target.new_generation)} on {escape(target.deployment)}</h3>",
-        f"<p>{escape(lead)}</p>",
-        f"<p>{escape(_audit_text(audit))}</p>",
-    ]
-    return '<div class="model-governance">' + "".join(parts) + "</div>"
-
-
-def _audit_text(audit: AuditForwardReport | None) -> str:
-    if audit is None:
-        return "DSS audit trail: not sent (disabled in the plugin settings)."
-    if audit.failed:
-        return (
-            f"DSS audit trail: {len(audit.failed)} event(s) could not be sent; the ledger "
-            "keeps them all."
-        )
-    return f"DSS audit trail: {audit.sent} event(s) sent."
+    model = f"{params.saved_model_id} {params.version_id}"
+    return render.canary_started(model, target, split, ctx.audit)
 
 
 # The scenario step

@@ -27,6 +27,7 @@ from model_governance.dss.gateway import (
 from model_governance.dss.params import (
     parse_bundle_params,
     parse_deploy_params,
+    parse_drill_params,
     parse_prune_params,
     parse_publish_params,
     parse_rollback_params,
@@ -46,6 +47,7 @@ __all__ = [
     "deploy_bundle",
     "prune_bundles",
     "publish_bundle",
+    "record_rollback_drill",
     "roll_back",
     "submit_for_review",
 ]
@@ -147,6 +149,28 @@ def prune_bundles(project_key: str, config: Config, plugin_config: Config) -> An
         service = DeploymentService(ctx.governance, DssDeployer(ctx.client))
         result = service.prune(project_key, actor=ctx.actor)
     return render.prune_table(result, ctx.audit)
+
+
+def record_rollback_drill(project_key: str, config: Config, plugin_config: Config) -> str:
+    """Record a rollback rehearsal (ML Engineers only), then re-run the open checks."""
+    params = parse_drill_params(config)
+    with macro_context(project_key, plugin_config) as ctx:
+        model_id = model_id_for(project_key, params.saved_model_id)
+        version = params.version_id or DssDeployer(ctx.client).active_version(model_id)
+        drill = ctx.governance.record_rollback_drill(
+            model_id,
+            version,
+            actor=ctx.actor,
+            is_passed=params.is_passed,
+            target=params.target_bundle,
+            note=params.note,
+            principal=ctx.principal,
+        )
+        q = ctx.ledger.latest_qualification(model_id, version)
+        rerun = None
+        if q is not None and q.state in OPEN_STATES:
+            rerun = ctx.governance.rerun_checks(q.qualification_id, actor=ctx.actor)
+    return render.drill_recorded(f"{model_id} {version}", drill, rerun, ctx.audit)
 
 
 def _count_govern_signoffs(

@@ -45,6 +45,7 @@ __all__ = [
     "CanaryDecisionParams",
     "CanaryRolloutParams",
     "DeployParams",
+    "DrillParams",
     "EvaluationParams",
     "EvaluationRecipeParams",
     "GateStepParams",
@@ -64,6 +65,7 @@ __all__ = [
     "parse_canary_decision_params",
     "parse_canary_rollout_params",
     "parse_deploy_params",
+    "parse_drill_params",
     "parse_evaluation_recipe_params",
     "parse_gate_step_params",
     "parse_plugin_settings",
@@ -159,6 +161,17 @@ class RollbackParams:
     reason: str
     target_bundle: Optional[str]
     folder_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class DrillParams:
+    """The 'Record rollback drill' form."""
+
+    saved_model_id: str
+    version_id: Optional[str]
+    is_passed: bool
+    target_bundle: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -481,6 +494,20 @@ def parse_rollback_params(config: Mapping[str, Any]) -> RollbackParams:
         target_bundle=form.text(config, "target_bundle", "Bundle to roll back to", MACRO_SCREEN)
         or None,
         folder_id=form.text(config, "compliance_folder", "Compliance folder", MACRO_SCREEN) or None,
+    )
+
+
+def parse_drill_params(config: Mapping[str, Any]) -> DrillParams:
+    """Parse the 'Record rollback drill' form."""
+    return DrillParams(
+        saved_model_id=_saved_model(config),
+        version_id=form.text(config, "version_id", "Version", MACRO_SCREEN) or None,
+        is_passed=form.choice(
+            config, "outcome", "Outcome", allowed=("passed", "failed"), default="passed"
+        )
+        == "passed",
+        target_bundle=form.text(config, "target_bundle", "Bundle rolled back to", MACRO_SCREEN),
+        note=form.required(config, "note", "What was rehearsed", MACRO_SCREEN),
     )
 
 

@@ -12,16 +12,20 @@ from typing import Any
 
 from dataiku.runnables import ResultTable
 
-from model_governance.core.checks import CheckResult
+from model_governance.core.checks import CheckResult, RollbackDrill
+from model_governance.core.workflow import Qualification
 from model_governance.deployment import DeploymentResult, PruneResult
 from model_governance.dss.gateway import AuditForwardReport
 from model_governance.ledger.deployments import BundleRecord
+from model_governance.monitoring import CanaryTarget
 from model_governance.review import ImportReport, ReviewOutcome
 
 __all__ = [
     "bundle_created",
     "bundle_published",
+    "canary_started",
     "deployment",
+    "drill_recorded",
     "prune_table",
     "submission",
 ]
@@ -109,6 +113,38 @@ def deployment(result: DeploymentResult, audit: AuditForwardReport | None) -> st
         _para(compliance),
         _audit(audit),
     ]
+    return _wrap(parts)
+
+
+def canary_started(
+    model: str, target: CanaryTarget, split: tuple[float, float], audit: AuditForwardReport | None
+) -> str:
+    """The 'Start canary rollout' result."""
+    lead = (
+        f"Generation {target.new_generation} of API service {target.service} ({model}) now "
+        f"takes {split[1]:.0%} of the traffic of deployment {target.deployment}; "
+        f"{target.current_generation} keeps {split[0]:.0%}. After the observation window, "
+        "the 'Canary decision' scenario step promotes it to all traffic or rolls it back."
+    )
+    heading = f"Canary started: {target.new_generation} on {target.deployment}"
+    return _wrap([_heading(heading), _para(lead), _audit(audit)])
+
+
+def drill_recorded(
+    label: str, drill: RollbackDrill, rerun: Qualification | None, audit: AuditForwardReport | None
+) -> str:
+    """The 'Record rollback drill' result."""
+    outcome = "passed" if drill.is_passed else "FAILED"
+    target = drill.target_bundle or "undeploy (first release)"
+    parts = [
+        _heading(f"Rollback drill of {label} recorded: {outcome}"),
+        _para(f"Rehearsed: {target}; recorded at {drill.performed_at.isoformat()}."),
+    ]
+    if rerun is not None:
+        state = rerun.state.value
+        parts.append(_para(f"Checks of {rerun.qualification_id} re-run; state {state}."))
+        parts.append(_checks(rerun.checks))
+    parts.append(_audit(audit))
     return _wrap(parts)
 
 
