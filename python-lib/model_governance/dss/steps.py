@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 Config = Mapping[str, Any]
 COMPONENT = "scenario step"
-QUERY_LOG_CHUNK_ROWS = 100_000
 
 __all__ = [
     "auc_alert",
@@ -72,40 +71,18 @@ __all__ = [
 
 def auc_alert(project_key: str, config: Config, plugin_config: Config) -> StepReport:
     """Latest AUC below the alert threshold: notify Slack and page PagerDuty."""
-    params = parse_rule_step_params(config)
-    model_id = model_id_for(project_key, params.saved_model_id)
-    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
-        service = monitoring_service(ctx, params.alerting)
-        outcomes = service.run_rules(model_id, actor=ctx.actor, only=(Rule.AUC_ALERT,))
-    return finish_step(_rules_report("auc_alert", model_id, outcomes), on_breach=params.on_breach)
+    return _rule_step(project_key, config, plugin_config, "auc_alert", (Rule.AUC_ALERT,))
 
 
 def auc_drop_bias_shift(project_key: str, config: Config, plugin_config: Config) -> StepReport:
     """AUC fallen from its approval value, or disparate impact low or moved: flag it."""
-    params = parse_rule_step_params(config)
-    model_id = model_id_for(project_key, params.saved_model_id)
-    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
-        service = monitoring_service(ctx, params.alerting)
-        only = (Rule.AUC_DROP, Rule.BIAS_SHIFT)
-        outcomes = service.run_rules(model_id, actor=ctx.actor, only=only)
-        report = _rules_report("auc_drop_bias_shift", model_id, outcomes)
-        if params.flag_in_govern:
-            status = service.publish_status(model_id, actor=ctx.actor)
-            report = _with_values(report, govern=_publish_to_govern(ctx, service, status))
-    return finish_step(report, on_breach=params.on_breach)
+    rules = (Rule.AUC_DROP, Rule.BIAS_SHIFT)
+    return _rule_step(project_key, config, plugin_config, "auc_drop_bias_shift", rules)
 
 
 def drift_retraining(project_key: str, config: Config, plugin_config: Config) -> StepReport:
     """Drift over its limit: alert, run the retraining scenario (once per episode)."""
-    params = parse_rule_step_params(config, needs_retraining=True)
-    model_id = model_id_for(project_key, params.saved_model_id)
-    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
-        retrainer = ScenarioRetrainer(
-            ctx.client, params.retraining_project or project_key, params.retraining_scenario
-        )
-        service = monitoring_service(ctx, params.alerting, retrainer=retrainer)
-        outcomes = service.run_rules(model_id, actor=ctx.actor, only=(Rule.DRIFT,))
-    return finish_step(_rules_report("drift", model_id, outcomes), on_breach=params.on_breach)
+    return _rule_step(project_key, config, plugin_config, "drift", (Rule.DRIFT,))
 
 
 def gate_check(project_key: str, config: Config, plugin_config: Config) -> StepReport:
@@ -229,6 +206,29 @@ def submit_retrained(project_key: str, config: Config, plugin_config: Config) ->
 
 
 # Helpers
+
+
+def _rule_step(
+    project_key: str, config: Config, plugin_config: Config, step: str, rules: tuple[Rule, ...]
+) -> StepReport:
+    """Run some of the evaluation rules on the model's latest evaluation."""
+    params = parse_rule_step_params(config, needs_retraining=Rule.DRIFT in rules)
+    model_id = model_id_for(project_key, params.saved_model_id)
+    with macro_context(project_key, plugin_config, component=COMPONENT) as ctx:
+        retrainer = (
+            ScenarioRetrainer(
+                ctx.client, params.retraining_project or project_key, params.retraining_scenario
+            )
+            if params.retraining_scenario
+            else None
+        )
+        service = monitoring_service(ctx, params.alerting, retrainer=retrainer)
+        outcomes = service.run_rules(model_id, actor=ctx.actor, only=rules)
+        report = _rules_report(step, model_id, outcomes)
+        if params.flag_in_govern:
+            status = service.publish_status(model_id, actor=ctx.actor)
+            report = _with_values(report, govern=_publish_to_govern(ctx, service, status))
+    return finish_step(report, on_breach=params.on_breach)
 
 
 def _retrained_form(params: RetrainedStepParams, approved: Evidence) -> SubmitParams:
