@@ -151,7 +151,7 @@ def submitter() -> Principal:
     return Principal("sue.scientist", frozenset(roles))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def evidence_doc() -> Callable[..., dict[str, Any]]:
     """Factory: a valid evidence document as plain JSON; kwargs replace its keys."""
     return evidence_document

@@ -57,47 +57,7 @@ def password(user: str) -> str:
     return f"{user}-browser-pw"
 
 
-def evidence(model_id: str, version: str, project: str) -> dict[str, Any]:
-    return {
-        "model_id": model_id,
-        "version": version,
-        "semver": f"1.{version[1:]}",
-        "project_key": project,
-        "model_name": "Dental claims fraud detection" if model_id == MODEL else "Claims triage",
-        "code_env": "python-3.11-deltadental",
-        "metrics": {"auc": 0.941},
-        "features": [
-            {"name": "claim_amount", "role": "input", "kind": "numeric"},
-            {"name": "procedure_count", "role": "input", "kind": "numeric"},
-            {"name": "provider_type", "role": "input", "kind": "categorical"},
-            {"name": "is_fraud", "role": "target", "kind": "categorical"},
-        ],
-        "training_dataset": "claims_train",
-        "training_schema": [
-            {"name": "claim_amount", "type": "double"},
-            {"name": "procedure_count", "type": "int"},
-            {"name": "provider_type", "type": "string"},
-            {"name": "is_fraud", "type": "int"},
-        ],
-        "fairness": [
-            {
-                "attribute": "age_group",
-                "favourable_outcome": "not_flagged",
-                "groups": [
-                    {"group": "under_40", "size": 4000, "favourable": 3720},
-                    {"group": "40_plus", "size": 6000, "favourable": 5460},
-                ],
-            }
-        ],
-        "description": {
-            "purpose": "flag suspicious dental claims for manual review",
-            "business_kpi": "fraud losses avoided per month",
-            "rollback_strategy": "redeploy the previous approved bundle",
-        },
-    }
-
-
-def seed(home: LocalHome) -> None:
+def seed(home: LocalHome, evidence_doc: Callable[..., dict[str, Any]]) -> None:
     """Q-000001..4: dental-claims-fraud v1..v4; Q-000005: claims-triage, approved."""
     home.initialise()
     policy = home.load_policy()
@@ -112,7 +72,15 @@ def seed(home: LocalHome) -> None:
     service = GovernanceService(home.open_ledger(), policy)
     versions = [(MODEL, f"v{i}", "FRAUD") for i in range(1, 5)] + [("claims-triage", "v1", "OPS")]
     for model_id, version, project in versions:
-        service.register(parse_evidence(evidence(model_id, version, project)), actor=SUBMITTER)
+        document = evidence_doc(
+            model_id=model_id,
+            version=version,
+            semver=f"1.{version[1:]}",
+            project_key=project,
+            model_name="Dental claims fraud detection" if model_id == MODEL else "Claims triage",
+            metrics={"auc": 0.941},
+        )
+        service.register(parse_evidence(document), actor=SUBMITTER)
         service.record_rollback_drill(
             model_id, version, actor="mengineer", is_passed=True, target="", note="drill"
         )
@@ -203,10 +171,12 @@ def add_monitoring(service: GovernanceService) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(
+    tmp_path_factory: pytest.TempPathFactory, evidence_doc: Callable[..., dict[str, Any]]
+) -> Iterator[str]:
     """``model-governance serve --port 0`` on a seeded home; yields its URL."""
     home = LocalHome(tmp_path_factory.mktemp("browser") / "home")
-    seed(home)
+    seed(home, evidence_doc)
     log = (home.root / "serve.log").open("w", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "python-lib")}
     command = [sys.executable, "-m", "model_governance", "--home", str(home.root), "serve"]
