@@ -14,6 +14,8 @@ import math
 import numbers
 from typing import Any
 
+from . import deployer_views as views
+from .deployer_views import API_DEPLOYER
 from .errors import bad_request, conflict
 from .handlers_deployer import SUCCESS_REPORT, check_governance, governance_refusal
 from .routing import RequestContext, require_fields, require_text
@@ -22,24 +24,30 @@ from .state import DssState, find_package, lookup
 
 def list_api_services(ctx: RequestContext) -> list[dict[str, Any]]:
     """Serve DSSAPIDeployer.list_services."""
-    return [_service_light(ctx.state, sid) for sid in ctx.state.api_deployer["services"]]
+    return [
+        views.published_light(API_DEPLOYER, ctx.state, sid)
+        for sid in ctx.state.api_deployer["services"]
+    ]
 
 
 def get_api_service(ctx: RequestContext, service_id: str) -> dict[str, Any]:
     """Serve DSSAPIDeployerService.get_status (versions as ``packages``)."""
     lookup(ctx.state.api_deployer["services"], service_id, "API service")
-    return _service_light(ctx.state, service_id)
+    return views.published_light(API_DEPLOYER, ctx.state, service_id)
 
 
 def list_api_infras(ctx: RequestContext) -> list[dict[str, Any]]:
     """Serve DSSAPIDeployer.list_infras."""
-    return [_infra_light(ctx.state, infra_id) for infra_id in ctx.state.api_deployer["infras"]]
+    return [
+        views.infra_light(API_DEPLOYER, ctx.state, infra_id)
+        for infra_id in ctx.state.api_deployer["infras"]
+    ]
 
 
 def get_api_infra(ctx: RequestContext, infra_id: str) -> dict[str, Any]:
     """Serve DSSAPIDeployerInfra.get_status."""
     lookup(ctx.state.api_deployer["infras"], infra_id, "Infrastructure")
-    return _infra_light(ctx.state, infra_id)
+    return views.infra_light(API_DEPLOYER, ctx.state, infra_id)
 
 
 def get_api_infra_settings(ctx: RequestContext, infra_id: str) -> dict[str, Any]:
@@ -50,7 +58,7 @@ def get_api_infra_settings(ctx: RequestContext, infra_id: str) -> dict[str, Any]
 def list_api_deployments(ctx: RequestContext) -> list[dict[str, Any]]:
     """Serve DSSAPIDeployer.list_deployments."""
     deployments = ctx.state.api_deployer["deployments"].values()
-    return [_deployment_light(ctx.state, d) for d in deployments]
+    return [views.deployment_light(API_DEPLOYER, ctx.state, d) for d in deployments]
 
 
 def create_api_deployment(ctx: RequestContext) -> dict[str, Any]:
@@ -83,12 +91,12 @@ def create_api_deployment(ctx: RequestContext) -> dict[str, Any]:
         "updateError": "API node refused the service package",
     }
     deployer["deployments"][deployment_id] = record
-    return _deployment_light(ctx.state, record)
+    return views.deployment_light(API_DEPLOYER, ctx.state, record)
 
 
 def get_api_deployment(ctx: RequestContext, deployment_id: str) -> dict[str, Any]:
     """Serve DSSAPIDeployerDeployment.get_status (light) and delete's pre-check."""
-    return _deployment_light(ctx.state, _deployment(ctx.state, deployment_id))
+    return views.deployment_light(API_DEPLOYER, ctx.state, _deployment(ctx.state, deployment_id))
 
 
 def get_api_deployment_status(ctx: RequestContext, deployment_id: str) -> dict[str, Any]:
@@ -201,55 +209,3 @@ def check_generations_mapping(mapping: Any) -> list[str]:
 
 def _deployment(state: DssState, deployment_id: str) -> dict[str, Any]:
     return lookup(state.api_deployer["deployments"], deployment_id, "API deployment")
-
-
-def _basic_info(record: dict[str, Any]) -> dict[str, Any]:
-    settings = record["settings"]
-    return {k: settings.get(k) for k in ("id", "publishedServiceId", "infraId", "enabled")}
-
-
-def _infra_basic(infra: dict[str, Any]) -> dict[str, Any]:
-    return {k: infra[k] for k in ("id", "stage", "type", "governCheckPolicy")}
-
-
-def _deployment_light(state: DssState, record: dict[str, Any]) -> dict[str, Any]:
-    settings = record["settings"]
-    deployer = state.api_deployer
-    service = deployer["services"][settings["publishedServiceId"]]
-    return {
-        "deploymentBasicInfo": _basic_info(record),
-        "serviceBasicInfo": {"id": service["id"], "name": service["name"]},
-        "infraBasicInfo": _infra_basic(deployer["infras"][settings["infraId"]]),
-    }
-
-
-def _service_light(state: DssState, service_id: str) -> dict[str, Any]:
-    deployer = state.api_deployer
-    service = deployer["services"][service_id]
-    deployments = [
-        d
-        for d in deployer["deployments"].values()
-        if d["settings"]["publishedServiceId"] == service_id
-    ]
-    infra_ids = sorted({d["settings"]["infraId"] for d in deployments})
-    return {
-        "serviceBasicInfo": {"id": service_id, "name": service["name"]},
-        "packages": copy.deepcopy(service["packages"]),
-        "deployments": [_basic_info(d) for d in deployments],
-        "infras": [_infra_basic(deployer["infras"][i]) for i in infra_ids],
-        "canDeploy": True,
-    }
-
-
-def _infra_light(state: DssState, infra_id: str) -> dict[str, Any]:
-    deployer = state.api_deployer
-    deployments = [
-        _basic_info(d)
-        for d in deployer["deployments"].values()
-        if d["settings"]["infraId"] == infra_id
-    ]
-    return {
-        "infraBasicInfo": _infra_basic(deployer["infras"][infra_id]),
-        "deployments": deployments,
-        "canDeploy": True,
-    }

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from . import deployer_views as views
+from .deployer_views import PROJECT_DEPLOYER
 from .errors import bad_request, conflict
 from .routing import RequestContext, require_fields, require_text
 from .state import DssState, find_package, lookup
@@ -103,13 +105,16 @@ def publish_bundle(ctx: RequestContext, project_key: str, bundle_id: str) -> dic
 
 def list_published_projects(ctx: RequestContext) -> list[dict[str, Any]]:
     """Serve DSSProjectDeployer.list_projects."""
-    return [_project_light(ctx.state, key) for key in ctx.state.project_deployer["projects"]]
+    return [
+        views.published_light(PROJECT_DEPLOYER, ctx.state, key)
+        for key in ctx.state.project_deployer["projects"]
+    ]
 
 
 def get_published_project(ctx: RequestContext, published_project_key: str) -> dict[str, Any]:
     """Serve DSSProjectDeployerProject.get_status (bundles as ``packages``)."""
     lookup(ctx.state.project_deployer["projects"], published_project_key, "Published project")
-    return _project_light(ctx.state, published_project_key)
+    return views.published_light(PROJECT_DEPLOYER, ctx.state, published_project_key)
 
 
 def delete_published_bundle(
@@ -134,13 +139,16 @@ def delete_published_bundle(
 
 def list_project_infras(ctx: RequestContext) -> list[dict[str, Any]]:
     """Serve DSSProjectDeployer.list_infras."""
-    return [_infra_light(ctx.state, infra_id) for infra_id in ctx.state.project_deployer["infras"]]
+    return [
+        views.infra_light(PROJECT_DEPLOYER, ctx.state, infra_id)
+        for infra_id in ctx.state.project_deployer["infras"]
+    ]
 
 
 def get_project_infra(ctx: RequestContext, infra_id: str) -> dict[str, Any]:
     """Serve DSSProjectDeployerInfra.get_status."""
     lookup(ctx.state.project_deployer["infras"], infra_id, "Infrastructure")
-    return _infra_light(ctx.state, infra_id)
+    return views.infra_light(PROJECT_DEPLOYER, ctx.state, infra_id)
 
 
 def get_project_infra_settings(ctx: RequestContext, infra_id: str) -> dict[str, Any]:
@@ -173,7 +181,7 @@ def check_infra_settings(body: dict[str, Any], infra_id: str) -> None:
 def list_project_deployments(ctx: RequestContext) -> list[dict[str, Any]]:
     """Serve DSSProjectDeployer.list_deployments."""
     deployments = ctx.state.project_deployer["deployments"]
-    return [_deployment_light(ctx.state, d) for d in deployments.values()]
+    return [views.deployment_light(PROJECT_DEPLOYER, ctx.state, d) for d in deployments.values()]
 
 
 def create_project_deployment(ctx: RequestContext) -> dict[str, Any]:
@@ -206,12 +214,14 @@ def create_project_deployment(ctx: RequestContext) -> dict[str, Any]:
         "updateError": "Automation node refused the bundle",
     }
     deployer["deployments"][deployment_id] = record
-    return _deployment_light(ctx.state, record)
+    return views.deployment_light(PROJECT_DEPLOYER, ctx.state, record)
 
 
 def get_project_deployment(ctx: RequestContext, deployment_id: str) -> dict[str, Any]:
     """Serve DSSProjectDeployerDeployment.get_status (light status)."""
-    return _deployment_light(ctx.state, _deployment(ctx.state, deployment_id))
+    return views.deployment_light(
+        PROJECT_DEPLOYER, ctx.state, _deployment(ctx.state, deployment_id)
+    )
 
 
 def get_project_deployment_status(ctx: RequestContext, deployment_id: str) -> dict[str, Any]:
@@ -390,54 +400,3 @@ def _health(record: dict[str, Any]) -> str:
     if settings.get("enabled", True) and settings["bundleId"] != record["deployedBundleId"]:
         return "OUT_OF_SYNC"
     return record["health"]
-
-
-def _basic_info(record: dict[str, Any]) -> dict[str, Any]:
-    settings = record["settings"]
-    keys = ("id", "publishedProjectKey", "infraId", "bundleId", "deployedProjectKey", "enabled")
-    return {k: settings.get(k) for k in keys}
-
-
-def _infra_basic(infra: dict[str, Any]) -> dict[str, Any]:
-    return {k: infra[k] for k in ("id", "stage", "type", "governCheckPolicy")}
-
-
-def _deployment_light(state: DssState, record: dict[str, Any]) -> dict[str, Any]:
-    settings = record["settings"]
-    deployer = state.project_deployer
-    published = deployer["projects"][settings["publishedProjectKey"]]
-    return {
-        "deploymentBasicInfo": _basic_info(record),
-        "projectBasicInfo": {"id": published["key"], "name": published["name"]},
-        "infraBasicInfo": _infra_basic(deployer["infras"][settings["infraId"]]),
-    }
-
-
-def _project_light(state: DssState, key: str) -> dict[str, Any]:
-    deployer = state.project_deployer
-    published = deployer["projects"][key]
-    deployments = [
-        d for d in deployer["deployments"].values() if d["settings"]["publishedProjectKey"] == key
-    ]
-    infra_ids = sorted({d["settings"]["infraId"] for d in deployments})
-    return {
-        "projectBasicInfo": {"id": key, "name": published["name"]},
-        "packages": copy.deepcopy(published["packages"]),
-        "deployments": [_basic_info(d) for d in deployments],
-        "infras": [_infra_basic(deployer["infras"][i]) for i in infra_ids],
-        "canDeploy": True,
-    }
-
-
-def _infra_light(state: DssState, infra_id: str) -> dict[str, Any]:
-    deployer = state.project_deployer
-    deployments = [
-        _basic_info(d)
-        for d in deployer["deployments"].values()
-        if d["settings"]["infraId"] == infra_id
-    ]
-    return {
-        "infraBasicInfo": _infra_basic(deployer["infras"][infra_id]),
-        "deployments": deployments,
-        "canDeploy": True,
-    }
