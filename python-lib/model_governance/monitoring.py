@@ -776,7 +776,8 @@ class MonitoringService:
                     context = (evidence, version, evaluation_id, decision_id)
                     episode_id = self._open(tx, decision, context, pending, actor, now)
                 elif change is EpisodeChange.CLOSED and episode is not None:
-                    self._close(tx, episode, (decision, decision_id), pending, actor, now)
+                    closing = (evidence, decision, decision_id)
+                    self._close(tx, episode, closing, pending, actor, now)
                 outcomes.append(RuleOutcome(decision, change, decision_id, episode_id))
         delivered = self._deliver(pending.deliveries, model_id, actor)
         self._retrain(pending.retraining, actor)
@@ -845,12 +846,12 @@ class MonitoringService:
         self,
         tx: LedgerTransaction,
         episode: EpisodeRecord,
-        closing: tuple[RuleDecision, int],
+        closing: tuple[Evidence, RuleDecision, int],
         pending: _Pending,
         actor: str,
         now: datetime,
     ) -> None:
-        decision, decision_id = closing
+        evidence, decision, decision_id = closing
         records.close_episode(tx, episode.episode_id, decision_id=decision_id, at=now)
         action = "model.unflagged" if decision.rule in _FLAGS else "alert.resolved"
         tx.append_event(
@@ -865,9 +866,16 @@ class MonitoringService:
             at=now,
         )
         # Whoever was told of the episode is told it ended (PagerDuty closes its alert).
+        summary = f"{episode.model_id} {episode.version}: {_LABELS[decision.rule]} resolved: "
+        summary += "; ".join(decision.reasons)
+        alert = self._alert(evidence, episode.version, decision, episode.episode_id, summary, now)
         for sent in records.delivered_for(tx, episode.episode_id) if self.notifier else ():
             resolution = dataclasses.replace(
-                self._alert_of(episode, decision, sent, now), is_resolution=True
+                alert,
+                severity="info",
+                dedup_key=sent.dedup_key,
+                channels=(sent.channel,),
+                is_resolution=True,
             )
             delivery_id = records.insert_delivery(
                 tx,
@@ -880,30 +888,6 @@ class MonitoringService:
                 at=now,
             )
             pending.deliveries.append((delivery_id, sent.channel, resolution))
-
-    def _alert_of(
-        self, episode: EpisodeRecord, decision: RuleDecision, sent: DeliveryRecord, now: datetime
-    ) -> Alert:
-        project_key = episode.model_id.split(".", 1)[0]
-        return Alert(
-            summary=f"{episode.model_id} {episode.version}: {_LABELS[decision.rule]} resolved: "
-            + "; ".join(decision.reasons),
-            severity="info",
-            dedup_key=sent.dedup_key,
-            source=decision.subject or f"{project_key}/{episode.model_id}",
-            component=episode.model_id,
-            group=project_key,
-            alert_class=decision.rule.value,
-            occurred_at=now,
-            details={
-                "model_id": episode.model_id,
-                "version": episode.version,
-                "rule": decision.rule.value,
-                "measured": dict(decision.measured),
-                "episode_id": episode.episode_id,
-            },
-            channels=(sent.channel,),
-        )
 
     def _request_retraining(
         self,
