@@ -410,31 +410,34 @@ def parse_retrained_step_params(config: Mapping[str, Any]) -> RetrainedStepParam
         version_id=form.text(config, "version_id", "Version", STEP_SCREEN) or None,
         semver=_semver(config) if semver else None,
         folder_id=form.required(config, "documents_folder", "Documents folder", STEP_SCREEN),
-        sample_rows=form.whole_number(
-            config,
-            "sample_rows",
-            "Rows sampled for the PHI/PCI scan",
-            default=1000,
-            low=10,
-            high=100_000,
-        ),
+        sample_rows=_sample_rows(config),
         evaluation_dataset=form.required(
             config, "evaluation_dataset", "Evaluation dataset", STEP_SCREEN
         ),
         protected_attributes=form.names(config, "protected_attributes", "Protected attributes"),
-        prediction_column=form.text(config, "prediction_column", "Prediction column")
-        or "prediction",
-        favourable_value=form.text(config, "favourable_value", "Favourable prediction") or "0",
-        on_breach=form.choice(
-            config, "on_breach", "On breach", allowed=ON_BREACH_CHOICES, default="warn"
-        ),
+        prediction_column=_prediction_column(config, STEP_SCREEN),
+        favourable_value=_favourable_value(config, STEP_SCREEN),
+        on_breach=_on_breach(config, label="Outside the envelope", default="warn"),
     )
 
 
-def _on_breach(config: Mapping[str, Any]) -> str:
-    return form.choice(
-        config, "on_breach", "On breach", allowed=ON_BREACH_CHOICES, default=ON_BREACH_CHOICES[0]
-    )
+def _on_breach(
+    config: Mapping[str, Any], *, label: str = "On breach", default: str = "fail"
+) -> str:
+    return form.choice(config, "on_breach", label, allowed=ON_BREACH_CHOICES, default=default)
+
+
+def _sample_rows(config: Mapping[str, Any]) -> int:
+    label = "Rows sampled for the PHI/PCI scan"
+    return form.whole_number(config, "sample_rows", label, default=1000, low=10, high=100_000)
+
+
+def _prediction_column(config: Mapping[str, Any], screen: str) -> str:
+    return form.text(config, "prediction_column", "Prediction column", screen) or "prediction"
+
+
+def _favourable_value(config: Mapping[str, Any], screen: str) -> str:
+    return form.text(config, "favourable_value", "Favourable prediction", screen) or "0"
 
 
 # Macro forms
@@ -448,14 +451,7 @@ def parse_submit_params(config: Mapping[str, Any]) -> SubmitParams:
         semver=_semver(config),
         folder_id=form.required(config, "documents_folder", "Documents folder", MACRO_SCREEN),
         description=_description(config),
-        sample_rows=form.whole_number(
-            config,
-            "sample_rows",
-            "Rows sampled for the PHI/PCI scan",
-            default=1000,
-            low=10,
-            high=100_000,
-        ),
+        sample_rows=_sample_rows(config),
         evaluation=_evaluation(config),
         reviewer_emails=form.emails(config, "reviewer_emails", "Reviewers' e-mails", MACRO_SCREEN),
     )
@@ -571,12 +567,8 @@ def _evaluation(config: Mapping[str, Any]) -> EvaluationParams | None:
     return EvaluationParams(
         dataset=dataset,
         protected_attributes=attributes,
-        prediction_column=form.text(config, "prediction_column", "Prediction column", MACRO_SCREEN)
-        or "prediction",
-        favourable_value=form.text(
-            config, "favourable_value", "Favourable prediction", MACRO_SCREEN
-        )
-        or "0",
+        prediction_column=_prediction_column(config, MACRO_SCREEN),
+        favourable_value=_favourable_value(config, MACRO_SCREEN),
     )
 
 
